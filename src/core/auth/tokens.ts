@@ -1,0 +1,55 @@
+import { jwtVerify, SignJWT } from 'jose';
+import * as v from 'valibot';
+import { utf8 } from '../crypto.ts';
+
+/**
+ * User JWTs (RFC 8725 hygiene): HS256 pinned, `exp`/`iss`/`aud` required, and an explicit `typ`
+ * header so no other token this server might mint can stand in for a user token.
+ */
+
+export const ISSUER = 'edgecam';
+export const USER_AUDIENCE = 'edgecam:user';
+const USER_TYPE = 'edgecam-user+jwt';
+
+export const Role = v.picklist(['admin', 'operator', 'viewer']);
+export type Role = v.InferOutput<typeof Role>;
+
+const Claims = v.object({ sub: v.pipe(v.string(), v.minLength(1)), role: Role });
+export type UserClaims = v.InferOutput<typeof Claims>;
+
+export interface TokenKey {
+  key: Uint8Array<ArrayBuffer>;
+  ttlS: number;
+}
+
+export function tokenKey(secret: string, ttlS: number): TokenKey {
+  return { key: utf8(secret), ttlS };
+}
+
+export async function signUserToken(k: TokenKey, claims: UserClaims, nowS: number): Promise<string> {
+  return new SignJWT({ role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: USER_TYPE })
+    .setSubject(claims.sub)
+    .setIssuer(ISSUER)
+    .setAudience(USER_AUDIENCE)
+    .setIssuedAt(nowS)
+    .setExpirationTime(nowS + k.ttlS)
+    .sign(k.key);
+}
+
+/** The token's claims, or null for anything forged, expired, mistyped or malformed. */
+export async function verifyUserToken(k: TokenKey, token: string): Promise<UserClaims | null> {
+  try {
+    const { payload } = await jwtVerify(token, k.key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: USER_AUDIENCE,
+      typ: USER_TYPE,
+      requiredClaims: ['exp', 'iat', 'sub'],
+    });
+    const claims = v.safeParse(Claims, payload);
+    return claims.success ? claims.output : null;
+  } catch {
+    return null;
+  }
+}

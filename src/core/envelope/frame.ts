@@ -1,0 +1,16 @@
+import type { ErrorCode } from '../codes.ts';
+
+/**
+ * Outgoing envelope frames, serialised once. Server messages always carry `ts` and echo `request_id`.
+ */
+
+export function frame(type: string, payload: unknown, requestId?: string): string {
+  const ts = new Date().toISOString();
+  return requestId === undefined
+    ? `{"type":"${type}","ts":"${ts}","payload":${JSON.stringify(payload)}}`
+    : `{"type":"${type}","request_id":${JSON.stringify(requestId)},"ts":"${ts}","payload":${JSON.stringify(payload)}}`;
+}
+
+export function errorFrame(code: ErrorCode, message: string, requestId?: string): string {
+  return frame('error', { message, code }, requestId);
+}

@@ -1,0 +1,67 @@
+import * as v from 'valibot';
+
+/**
+ * The envelope protocol of seed 003: `{type, request_id?, ts, payload}`. Every inbound frame is checked
+ * here before anything else touches it: first the envelope, then the payload schema of its type.
+ * Clients may omit `ts` (we stamp our own on everything we send).
+ */
+
+const Id = (what: string) =>
+  v.pipe(
+    v.string(`${what} must be a string`),
+    v.minLength(1, `${what} must not be empty`),
+    v.maxLength(128, `${what} is too long`),
+  );
+
+export const DeviceId = v.pipe(
+  v.string('device_id must be a string'),
+  v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'device_id must be 1-64 characters of A-Z a-z 0-9 . _ -'),
+);
+
+export const Envelope = v.object({
+  type: v.pipe(v.string('type must be a string'), v.maxLength(64, 'type is too long')),
+  request_id: v.optional(Id('request_id')),
+  ts: v.optional(v.string('ts must be an ISO 8601 string')),
+  payload: v.optional(v.record(v.string(), v.unknown(), 'payload must be an object'), {}),
+});
+export type Envelope = v.InferOutput<typeof Envelope>;
+
+const SessionId = Id('session_id');
+const Sdp = v.object({
+  type: v.picklist(['offer', 'answer', 'pranswer', 'rollback'], 'sdp.type must be offer, answer, pranswer or rollback'),
+  sdp: v.optional(v.string('sdp.sdp must be a string')),
+});
+const Candidate = v.nullable(
+  v.object({
+    candidate: v.string('candidate.candidate must be a string'),
+    sdpMid: v.optional(v.nullable(v.string())),
+    sdpMLineIndex: v.optional(v.nullable(v.number())),
+    usernameFragment: v.optional(v.nullable(v.string())),
+  }),
+);
+
+export const Payloads = {
+  deviceHello: v.object({ device_id: DeviceId, key: v.pipe(v.string('key must be a string'), v.maxLength(256)) }),
+  viewerHello: v.object({ token: v.pipe(v.string('token must be a string'), v.maxLength(4096)) }),
+  heartbeat: v.object({}),
+  watchRequest: v.object({ device_id: DeviceId }),
+  signalSdp: v.object({ session_id: SessionId, sdp: Sdp }),
+  signalIce: v.object({ session_id: SessionId, candidate: Candidate }),
+  endWatch: v.object({ session_id: SessionId }),
+  // Presence is the device's own metadata (battery, temperature…): any flat object, kept small.
+  presence: v.pipe(
+    v.record(
+      v.pipe(v.string(), v.maxLength(64)),
+      v.union([v.string(), v.number(), v.boolean(), v.null()], 'presence values must be strings, numbers, booleans or null'),
+    ),
+    v.check((p) => Object.keys(p).length <= 32, 'presence has at most 32 fields'),
+  ),
+};
+
+/** "payload.device_id: device_id must be …" — the first problem, said plainly. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[], root: string): string {
+  const issue = issues[0];
+  if (!issue) return 'invalid';
+  const path = issue.path?.map((item) => String(item.key)).join('.');
+  return `${path ? `${root}.${path}` : root}: ${issue.message}`;
+}

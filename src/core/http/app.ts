@@ -1,0 +1,236 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
+import * as v from 'valibot';
+import { hashDeviceKey, newDeviceKey } from '../auth/device-key.ts';
+import { signUserToken, verifyUserToken } from '../auth/tokens.ts';
+import { describeIssues } from '../envelope/schema.ts';
+import { errorText } from '../log.ts';
+import type { ConnectInfo, Services } from '../ports.ts';
+import { roomId } from '../rooms/index.ts';
+import type { Profile } from '../rooms/user-room.ts';
+import { originAllowed } from './origin.ts';
+import { DeviceId, LoginBody, NewDeviceBody, NewUserBody, Username } from './schemas.ts';
+
+/** What a runtime adapter gives the app: everything here is the same on Node, Deno and Workers. */
+export interface AppOptions {
+  services: Services;
+  runtime: 'node' | 'deno' | 'workerd';
+  version: string;
+  startedAt: number;
+  /** Completes a WebSocket upgrade and hands the socket to the room `roomId`. */
+  upgrade(c: Context, roomId: string, info: ConnectInfo): Response | Promise<Response>;
+  clientAddress(c: Context): string;
+  /** Open sockets on this host, where the runtime can count them. */
+  socketsOpen(): number | null;
+}
+
+type Env = { Variables: { user: Profile } };
+
+export function createApp(opts: AppOptions): Hono<Env> {
+  const { services } = opts;
+  const { config, rooms, log } = services;
+  const app = new Hono<Env>();
+
+  const allowed = (c: Context) => {
+    const origin = c.req.header('origin');
+    return origin === undefined || originAllowed(origin, c.req.header('host'), config.allowedOrigins);
+  };
+  app.use(
+    '/api/*',
+    cors({ origin: (origin, c) => (originAllowed(origin, c.req.header('host'), config.allowedOrigins) ? origin : null) }),
+  );
+  app.use('*', async (c, next) => {
+    if (!allowed(c)) {
+      log.warn('origin refused', { origin: c.req.header('origin'), path: c.req.path });
+      return c.json(
+        { error: 'Origin not allowed', origin: c.req.header('origin'), hint: 'add this origin to ALLOWED_ORIGINS' },
+        403,
+      );
+    }
+    await next();
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) => c.json({ error: 'Request body too large', max_bytes: config.maxBodyBytes }, 413),
+    }),
+  );
+
+  const requireUser = createMiddleware<Env>(async (c, next) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    if (!match)
+      return c.json(
+        { error: 'Missing bearer token', hint: 'log in with POST /api/login and send Authorization: Bearer <token>' },
+        401,
+      );
+    const claims = await verifyUserToken(services.tokens, match[1] as string);
+    if (!claims) return c.json({ error: 'Invalid or expired token', hint: 'log in again with POST /api/login' }, 401);
+    // The user record, not the token, says what they may do now: deleted users and changed roles apply at once.
+    const profile = await rooms.user(claims.sub).profile();
+    if (!profile) return c.json({ error: 'Invalid or expired token', hint: 'this user no longer exists' }, 401);
+    c.set('user', profile);
+    await next();
+  });
+  const requireAdmin = createMiddleware<Env>(async (c, next) => {
+    if (c.get('user').role !== 'admin') return c.json({ error: 'Forbidden: this needs the admin role' }, 403);
+    await next();
+  });
+  const mayAccess = (user: Profile, deviceId: string) => user.devices === null || user.devices.includes(deviceId);
+
+  app.get('/', (c) => c.text(`edgecam ${opts.version}: a camera-control and WebRTC-signaling server. See /api/status.\n`));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.get('/api/status', async (c) => {
+    const devices = await rooms.directory().listDevices();
+    const infos = await Promise.all(devices.map((d) => rooms.device(d.device_id).info()));
+    return c.json({
+      version: opts.version,
+      runtime: opts.runtime,
+      uptime_s: Math.floor((services.clock.now() - opts.startedAt) / 1000),
+      devices_registered: devices.length,
+      devices_online: infos.filter((info) => info?.online).length,
+      sockets_open: opts.socketsOpen(),
+    });
+  });
+
+  app.post('/api/login', async (c) => {
+    const body = await readBody(c, LoginBody);
+    if (body instanceof Response) return body;
+    const window = config.loginWindowMs;
+    const client = rooms.limiter(`client:${opts.clientAddress(c)}`);
+    const account = rooms.limiter(`user:${body.username}`);
+    const wait = Math.max(
+      await client.retryAfter(config.loginMaxFailuresPerClient, window),
+      await account.retryAfter(config.loginMaxFailures, window),
+    );
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return c.json({ error: 'Too many failed logins; try again later', retry_after: wait }, 429);
+    }
+    await rooms.directory().bootstrap();
+    const profile = await rooms.user(body.username).verify(body.password);
+    if (!profile) {
+      await Promise.all([client.fail(window), account.fail(window)]);
+      log.warn('login failed', { username: body.username, client: opts.clientAddress(c) });
+      return c.json({ error: 'Invalid username or password' }, 401);
+    }
+    const nowS = Math.floor(services.clock.now() / 1000);
+    const token = await signUserToken(services.tokens, { sub: profile.username, role: profile.role }, nowS);
+    log.info('login', { username: profile.username, role: profile.role });
+    return c.json({
+      token,
+      token_type: 'Bearer',
+      expires_in: config.tokenTtlS,
+      user: { username: profile.username, role: profile.role },
+    });
+  });
+
+  app.get('/api/me', requireUser, (c) => c.json(c.get('user')));
+
+  app.get('/api/users', requireUser, requireAdmin, async (c) => c.json({ users: await rooms.directory().listUsers() }));
+
+  app.post('/api/users', requireUser, requireAdmin, async (c) => {
+    const body = await readBody(c, NewUserBody);
+    if (body instanceof Response) return body;
+    const entry = { username: body.username, role: body.role, devices: body.devices ?? null };
+    if (!(await rooms.directory().addUser(entry))) return c.json({ error: 'User already exists', username: body.username }, 409);
+    const user = rooms.user(body.username);
+    // A leftover record (a removal cut short) is replaced: the directory is the source of truth for who exists.
+    if ((await user.create(entry, body.password)) === 'exists') {
+      await user.remove();
+      await user.create(entry, body.password);
+    }
+    log.info('user created', { username: entry.username, role: entry.role, by: c.get('user').username });
+    return c.json(entry, 201);
+  });
+
+  app.delete('/api/users/:username', requireUser, requireAdmin, async (c) => {
+    const username = v.safeParse(Username, c.req.param('username'));
+    if (!username.success) return c.json({ error: 'User not found' }, 404);
+    const users = await rooms.directory().listUsers();
+    const target = users.find((u) => u.username === username.output);
+    if (!target) return c.json({ error: 'User not found' }, 404);
+    if (target.role === 'admin' && users.filter((u) => u.role === 'admin').length === 1) {
+      return c.json({ error: 'Cannot delete the last admin; create another admin first' }, 409);
+    }
+    await rooms.directory().removeUser(target.username);
+    await rooms.user(target.username).remove();
+    log.info('user deleted', { username: target.username, by: c.get('user').username });
+    return c.body(null, 204);
+  });
+
+  app.get('/api/devices', requireUser, async (c) => {
+    const user = c.get('user');
+    const entries = (await rooms.directory().listDevices()).filter((d) => mayAccess(user, d.device_id));
+    const infos = await Promise.all(entries.map((d) => rooms.device(d.device_id).info()));
+    return c.json({ devices: infos.filter((info) => info !== null) });
+  });
+
+  app.get('/api/devices/:id', requireUser, async (c) => {
+    const id = c.req.param('id');
+    const info = v.is(DeviceId, id) && mayAccess(c.get('user'), id) ? await rooms.device(id).info() : null;
+    return info ? c.json(info) : c.json({ error: 'Device not found', device_id: id }, 404);
+  });
+
+  app.post('/api/devices', requireUser, requireAdmin, async (c) => {
+    const body = await readBody(c, NewDeviceBody);
+    if (body instanceof Response) return body;
+    const entry = { device_id: body.device_id, name: body.name ?? body.device_id };
+    if (!(await rooms.directory().addDevice(entry)))
+      return c.json({ error: 'Device already exists', device_id: entry.device_id }, 409);
+    const key = newDeviceKey();
+    const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date().toISOString() };
+    const device = rooms.device(entry.device_id);
+    if ((await device.register(registration)) === 'exists') {
+      await device.unregister();
+      await device.register(registration);
+    }
+    log.info('device registered', { device: entry.device_id, by: c.get('user').username });
+    return c.json({ device_id: entry.device_id, name: entry.name, key }, 201);
+  });
+
+  app.delete('/api/devices/:id', requireUser, requireAdmin, async (c) => {
+    const id = c.req.param('id');
+    if (!v.is(DeviceId, id) || !(await rooms.directory().removeDevice(id)))
+      return c.json({ error: 'Device not found', device_id: id }, 404);
+    await rooms.device(id).unregister();
+    log.info('device removed', { device: id, by: c.get('user').username });
+    return c.body(null, 204);
+  });
+
+  for (const path of ['/ws/device', '/ws/viewer']) {
+    app.get(path, (c) => {
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+        c.header('Upgrade', 'websocket');
+        return c.json({ error: 'Upgrade Required', hint: `open ${path} with a WebSocket client` }, 426);
+      }
+      const key = c.req.header('sec-websocket-key') ?? '';
+      if (!/^[A-Za-z0-9+/]{22}==$/.test(key) || c.req.header('sec-websocket-version') !== '13') {
+        return c.json({ error: 'Bad WebSocket upgrade: needs a valid Sec-WebSocket-Key and Sec-WebSocket-Version: 13' }, 400);
+      }
+      return opts.upgrade(c, roomId.connection(crypto.randomUUID()), { path, clientAddress: opts.clientAddress(c) });
+    });
+  }
+
+  app.notFound((c) => c.json({ error: 'Not found', path: c.req.path }, 404));
+  app.onError((error, c) => {
+    log.error('request failed', { method: c.req.method, path: c.req.path, error: errorText(error) });
+    return c.json({ error: 'Internal server error' }, 500);
+  });
+  return app;
+}
+
+async function readBody<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S> | Response> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    return c.json({ error: 'Invalid JSON body', hint: 'send a JSON object with Content-Type: application/json' }, 400);
+  }
+  const parsed = v.safeParse(schema, json);
+  if (!parsed.success) return c.json({ error: 'Invalid request', message: describeIssues(parsed.issues, 'body') }, 400);
+  return parsed.output;
+}

@@ -1,0 +1,81 @@
+import type { TokenKey } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import type { ConnectionRoomApi } from './rooms/connection-room.ts';
+import type { DeviceRoomApi } from './rooms/device-room.ts';
+import type { DirectoryApi } from './rooms/directory-room.ts';
+import type { LimiterApi } from './rooms/limiter-room.ts';
+import type { UserRoomApi } from './rooms/user-room.ts';
+
+/**
+ * The small interfaces the core is written against. Each runtime adapter implements them and
+ * nothing else: Node and Deno with an in-process room host over SQLite, Workers with Durable Objects.
+ */
+
+/** A socket as a room sees it. */
+export interface Connection<State = unknown> {
+  readonly id: string;
+  /** What the socket must remember across hibernation; set it with `setState` (≤ 16 KiB as JSON). */
+  readonly state: State;
+  setState(state: State): void;
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/**
+ * Per-room key/value storage with JSON values. Synchronous on purpose: SQLite on Node/Deno and the
+ * SQLite-backed Durable Object API are both synchronous, so a room never interleaves with itself
+ * around a write, and a write is committed before the next line (and any acknowledgement) runs.
+ */
+export interface RoomStorage {
+  get<T>(key: string): T | undefined;
+  put(key: string, value: unknown): void;
+  /** Writes every entry or none. */
+  putMany(entries: Record<string, unknown>): void;
+  delete(key: string): void;
+  list<T>(prefix: string): Map<string, T>;
+  deleteAll(): void;
+}
+
+/** What a socket brings to its room when it connects; stored with the socket. */
+export interface ConnectInfo {
+  path: string;
+  clientAddress: string;
+}
+
+/** A room's view of its platform: a Durable Object's `ctx`, or the in-process host's equivalent. */
+export interface RoomContext {
+  /** `kind:name`, e.g. `device:kitchen-cam`. */
+  readonly id: string;
+  readonly storage: RoomStorage;
+  readonly services: Services;
+  connections(): Iterable<Connection>;
+  /** One alarm per room, as on Durable Objects; setting it again moves it. */
+  setAlarm(at: number): void;
+  deleteAlarm(): void;
+}
+
+/** Calls into another room. On Workers an RPC to a Durable Object, in-process elsewhere. */
+export type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+export interface Rooms {
+  device(id: string): Remote<DeviceRoomApi>;
+  connection(id: string): Remote<ConnectionRoomApi>;
+  user(username: string): Remote<UserRoomApi>;
+  limiter(key: string): Remote<LimiterApi>;
+  directory(): Remote<DirectoryApi>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  rooms: Rooms;
+  clock: Clock;
+  tokens: TokenKey;
+}

@@ -1,0 +1,75 @@
+import { Close } from './codes.ts';
+import { errorText } from './log.ts';
+import type { ConnectInfo, Connection, RoomContext } from './ports.ts';
+
+/**
+ * A Durable-Object-shaped room: partyserver's Server, reduced to what we need. The same subclass runs
+ * as a Durable Object (Hibernation API) on Workers and on the in-process host on Node and Deno.
+ * In-memory fields are a cache: everything must be rebuildable from storage and socket state.
+ */
+export abstract class Room {
+  constructor(readonly ctx: RoomContext) {}
+
+  onConnect(_conn: Connection, _info: ConnectInfo): void {}
+  onMessage(_conn: Connection, _data: string | ArrayBuffer): void | Promise<void> {}
+  onClose(_conn: Connection, _code: number, _reason: string): void | Promise<void> {}
+  onAlarm(): void | Promise<void> {}
+
+  /** True while in-memory state must not be dropped (the in-process host then keeps the room loaded). */
+  keepAlive(): boolean {
+    return false;
+  }
+
+  protected get services() {
+    return this.ctx.services;
+  }
+}
+
+/**
+ * Socket events enter rooms only through these, so no handler can throw into a runtime's socket loop
+ * or leave a rejected promise behind: a failure is logged with its room and socket and closes that
+ * one socket with 1011, nothing else (partyserver does the same).
+ */
+export const dispatch = {
+  connect(room: Room, conn: Connection, info: ConnectInfo): void {
+    guard(room, conn, 'connect', () => room.onConnect(conn, info));
+  },
+  message(room: Room, conn: Connection, data: string | ArrayBuffer): void {
+    guard(room, conn, 'message', () => room.onMessage(conn, data));
+  },
+  close(room: Room, conn: Connection, code: number, reason: string): void {
+    guard(room, null, 'close', () => room.onClose(conn, code, reason));
+  },
+  alarm(room: Room): Promise<void> {
+    return new Promise((resolve) => guard(room, null, 'alarm', () => room.onAlarm(), resolve));
+  },
+};
+
+function guard(room: Room, conn: Connection | null, event: string, run: () => void | Promise<void>, done?: () => void): void {
+  const fail = (error: unknown) => {
+    room.ctx.services.log.error('room handler failed', {
+      room: room.ctx.id,
+      event,
+      conn: conn?.id,
+      error: errorText(error),
+    });
+    if (conn) safeClose(conn, Close.serverError, 'Internal server error');
+    done?.();
+  };
+  try {
+    const result = run();
+    if (result instanceof Promise) result.then(done, fail);
+    else done?.();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** Closing a socket that is already closing can throw on some runtimes; that is never worth a crash. */
+export function safeClose(conn: Connection, code: number, reason: string): void {
+  try {
+    conn.close(code, reason);
+  } catch {
+    // already closed or closing
+  }
+}

@@ -1,0 +1,451 @@
+import * as v from 'valibot';
+import { verifyUserToken } from '../auth/tokens.ts';
+import { Close, type ErrorCode, ErrorText } from '../codes.ts';
+import { errorFrame, frame } from '../envelope/frame.ts';
+import { describeIssues, Envelope, Payloads } from '../envelope/schema.ts';
+import { errorText } from '../log.ts';
+import type { ConnectInfo, Connection } from '../ports.ts';
+import { TokenBucket } from '../rate-limit.ts';
+import { Room, safeClose } from '../room.ts';
+import type { Profile } from './user-room.ts';
+
+/**
+ * The room of one `/ws/device` or `/ws/viewer` socket: it speaks the envelope protocol (seed 003) to
+ * that socket and talks to device rooms on its behalf. It exists because identity arrives only with
+ * the hello, after the socket is accepted, and because one viewer socket may watch many devices: on
+ * Workers a socket cannot move between Durable Objects, so it lives here and device rooms call in.
+ */
+
+type Role = 'device' | 'viewer';
+
+interface SocketState {
+  role: Role;
+  clientAddress: string;
+  openedAt: number;
+  device?: string;
+  viewer?: Profile;
+  /** Watch sessions of this socket: session id → device id. */
+  sessions: Record<string, string>;
+}
+
+export interface SessionChange {
+  add?: string;
+  remove?: string;
+}
+
+export interface ConnectionRoomApi {
+  /** Sends a frame to this room's socket; false if the socket is gone. */
+  deliver(message: string, change?: SessionChange): boolean;
+  disconnect(code: number, reason: string): void;
+}
+
+const MAX_PENDING = 64;
+
+export class ConnectionRoom extends Room implements ConnectionRoomApi {
+  private lastSeen = this.services.clock.now();
+  private lastTouch = 0;
+  private bucket: TokenBucket | undefined;
+  private floodStrikes = 0;
+  /** Frames that arrived while an async step (hello, watch) was running: handled in order after it. */
+  private pending: string[] | null = null;
+  private closed = false;
+
+  private socket(): Connection<SocketState> | undefined {
+    for (const conn of this.ctx.connections()) return conn as Connection<SocketState>;
+    return undefined;
+  }
+
+  override onConnect(conn: Connection, info: ConnectInfo): void {
+    const role: Role = info.path === '/ws/device' ? 'device' : 'viewer';
+    const state: SocketState = { role, clientAddress: info.clientAddress, openedAt: this.services.clock.now(), sessions: {} };
+    conn.setState(state);
+    this.ctx.setAlarm(state.openedAt + this.services.config.helloTimeoutMs);
+  }
+
+  override onMessage(conn: Connection, data: string | ArrayBuffer): void {
+    const socket = conn as Connection<SocketState>;
+    const { config, clock } = this.services;
+    const now = clock.now();
+    this.lastSeen = now;
+    if (this.closed) return;
+    const size = typeof data === 'string' ? byteLength(data, config.maxMessageBytes) : data.byteLength;
+    if (size > config.maxMessageBytes)
+      return this.shut(socket, Close.tooBig, `Message larger than ${config.maxMessageBytes} bytes`);
+    this.bucket ??= new TokenBucket(config.rateLimitPerS, config.rateLimitBurst, now);
+    if (!this.bucket.take(now)) return this.overLimit(socket);
+    this.floodStrikes = 0;
+    if (typeof data !== 'string') {
+      return this.fail(socket, 'bad_message', 'Binary frames are not supported here: send JSON text frames');
+    }
+    if (this.pending) {
+      if (this.pending.length >= MAX_PENDING)
+        return this.shut(socket, Close.policy, 'Too many messages before the previous request finished');
+      this.pending.push(data);
+      return;
+    }
+    this.handle(socket, data);
+  }
+
+  override onClose(conn: Connection): void {
+    this.cleanup(conn as Connection<SocketState>);
+  }
+
+  override onAlarm(): void {
+    const socket = this.socket();
+    if (!socket || this.closed) return;
+    const { config, clock } = this.services;
+    const now = clock.now();
+    if (!this.authenticated(socket.state)) {
+      const deadline = socket.state.openedAt + config.helloTimeoutMs;
+      if (now >= deadline)
+        return this.shut(socket, Close.policy, `Hello timeout: send hello within ${config.helloTimeoutMs / 1000} s`);
+      return this.ctx.setAlarm(deadline);
+    }
+    const deadline = this.lastSeen + config.heartbeatTimeoutMs;
+    if (now >= deadline) return this.shut(socket, Close.goingAway, 'Heartbeat timeout: nothing received for too long');
+    this.ctx.setAlarm(deadline);
+  }
+
+  // — calls from device rooms —
+
+  deliver(message: string, change?: SessionChange): boolean {
+    const socket = this.socket();
+    if (!socket || this.closed) return false;
+    if (change) {
+      const sessions = { ...socket.state.sessions };
+      if (change.add) sessions[change.add] = socket.state.device ?? '';
+      if (change.remove) delete sessions[change.remove];
+      socket.setState({ ...socket.state, sessions });
+    }
+    socket.send(message);
+    return true;
+  }
+
+  disconnect(code: number, reason: string): void {
+    const socket = this.socket();
+    if (socket) this.shut(socket, code, reason);
+  }
+
+  // — the protocol —
+
+  private handle(socket: Connection<SocketState>, text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return this.fail(socket, 'bad_json', `Malformed JSON: ${error instanceof Error ? error.message : 'cannot parse'}`);
+    }
+    const parsed = v.safeParse(Envelope, json);
+    if (!parsed.success) {
+      const requestId = (json as { request_id?: unknown } | null)?.request_id;
+      return this.fail(
+        socket,
+        'bad_message',
+        `Invalid message: ${describeIssues(parsed.issues, 'message')}`,
+        typeof requestId === 'string' ? requestId : undefined,
+      );
+    }
+    const message = parsed.output;
+    const state = socket.state;
+    if (!this.authenticated(state)) {
+      if (message.type !== 'hello') {
+        this.fail(socket, 'unauthorized', ErrorText.unauthorized, message.request_id);
+        return this.shut(socket, Close.policy, 'Send hello first');
+      }
+      return state.role === 'device'
+        ? this.run(socket, this.deviceHello(socket, message))
+        : this.run(socket, this.viewerHello(socket, message));
+    }
+    if (message.type === 'heartbeat') {
+      this.touchDevice(socket);
+      return socket.send(frame('heartbeat_ack', {}, message.request_id));
+    }
+    if (message.type === 'signal_offer' || message.type === 'signal_answer' || message.type === 'signal_ice') {
+      return this.relay(socket, message);
+    }
+    if (state.role === 'device') {
+      if (message.type === 'device_presence') return this.presence(socket, message);
+    } else {
+      if (message.type === 'watch_request') return this.run(socket, this.watch(socket, message));
+      if (message.type === 'end_watch') return this.endWatch(socket, message);
+    }
+    if (KNOWN_TYPES.has(message.type)) {
+      const path = state.role === 'device' ? '/ws/device' : '/ws/viewer';
+      return this.fail(socket, 'not_allowed', `Message type "${message.type}" is not accepted on ${path}`, message.request_id);
+    }
+    this.fail(socket, 'unknown_type', `Unknown message type "${message.type}"`, message.request_id);
+  }
+
+  private async deviceHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {
+    const payload = v.safeParse(Payloads.deviceHello, message.payload);
+    if (!payload.success) {
+      this.fail(socket, 'bad_message', `Invalid hello: ${describeIssues(payload.issues, 'payload')}`, message.request_id);
+      return this.shut(socket, Close.policy, 'Invalid hello');
+    }
+    const { device_id, key } = payload.output;
+    const result = await this.services.rooms.device(device_id).deviceHello(this.ctx.id, key);
+    if (!result.ok) {
+      this.services.log.warn('device hello refused', {
+        device: device_id,
+        reason: result.reason,
+        client: socket.state.clientAddress,
+      });
+      this.fail(
+        socket,
+        'unauthorized',
+        result.reason === 'not_found' ? ErrorText.deviceNotFound : ErrorText.unauthorized,
+        message.request_id,
+      );
+      return this.shut(socket, Close.policy, result.reason === 'not_found' ? 'Unknown device' : 'Wrong device key');
+    }
+    if (this.closed) return this.services.rooms.device(device_id).deviceGone(this.ctx.id);
+    socket.setState({ ...socket.state, device: device_id });
+    this.lastTouch = this.services.clock.now();
+    this.armHeartbeat();
+    socket.send(frame('hello_ack', { device_id, server_time: new Date().toISOString() }, message.request_id));
+  }
+
+  private async viewerHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {
+    const payload = v.safeParse(Payloads.viewerHello, message.payload);
+    const claims = payload.success ? await verifyUserToken(this.services.tokens, payload.output.token) : null;
+    if (!claims) {
+      this.fail(socket, 'invalid_token', ErrorText.invalidToken, message.request_id);
+      return this.shut(socket, Close.policy, 'Invalid token');
+    }
+    const opened = await this.services.rooms.user(claims.sub).openSocket(this.ctx.id);
+    if (!opened.ok) {
+      const tooMany = opened.reason === 'too_many_sockets';
+      this.fail(
+        socket,
+        tooMany ? 'not_allowed' : 'invalid_token',
+        tooMany ? 'Too many open sockets for this user' : ErrorText.invalidToken,
+        message.request_id,
+      );
+      return this.shut(socket, Close.policy, tooMany ? 'Too many open sockets for this user' : 'Unknown user');
+    }
+    if (this.closed) return this.services.rooms.user(claims.sub).closeSocket(this.ctx.id);
+    socket.setState({ ...socket.state, viewer: opened.profile });
+    this.armHeartbeat();
+    socket.send(
+      frame(
+        'hello_ack',
+        { user_id: opened.profile.username, role: opened.profile.role, server_time: new Date().toISOString() },
+        message.request_id,
+      ),
+    );
+  }
+
+  private async watch(socket: Connection<SocketState>, message: Envelope): Promise<void> {
+    const payload = v.safeParse(Payloads.watchRequest, message.payload);
+    if (!payload.success)
+      return this.fail(
+        socket,
+        'bad_message',
+        `Invalid watch_request: ${describeIssues(payload.issues, 'payload')}`,
+        message.request_id,
+      );
+    const deviceId = payload.output.device_id;
+    const viewer = socket.state.viewer as Profile;
+    // Access first: a device this user may not see is "not found", online or not.
+    if (viewer.devices && !viewer.devices.includes(deviceId)) {
+      return this.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
+    }
+    if (Object.keys(socket.state.sessions).length >= this.services.config.maxWatchesPerSocket) {
+      return this.fail(
+        socket,
+        'too_many_sessions',
+        `Too many watch sessions on this socket (at most ${this.services.config.maxWatchesPerSocket})`,
+        message.request_id,
+      );
+    }
+    const result = await this.services.rooms.device(deviceId).watch(this.ctx.id, viewer.username);
+    if (!result.ok) {
+      const [code, text]: [ErrorCode, string] =
+        result.reason === 'not_found'
+          ? ['device_not_found', ErrorText.deviceNotFound]
+          : result.reason === 'offline'
+            ? ['device_offline', ErrorText.deviceOffline]
+            : ['too_many_sessions', 'Too many viewers are watching this device'];
+      return this.fail(socket, code, text, message.request_id);
+    }
+    if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.ctx.id, [result.session_id]);
+    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: deviceId } });
+    socket.send(
+      frame(
+        'watch_ready',
+        { session_id: result.session_id, device_id: deviceId, ice_servers: result.ice_servers },
+        message.request_id,
+      ),
+    );
+  }
+
+  private relay(socket: Connection<SocketState>, message: Envelope): void {
+    const schema = message.type === 'signal_ice' ? Payloads.signalIce : Payloads.signalSdp;
+    const payload = v.safeParse(schema, message.payload);
+    if (!payload.success)
+      return this.fail(
+        socket,
+        'bad_message',
+        `Invalid ${message.type}: ${describeIssues(payload.issues, 'payload')}`,
+        message.request_id,
+      );
+    const sessionId = payload.output.session_id;
+    const state = socket.state;
+    const deviceId = state.role === 'device' ? state.device : state.sessions[sessionId];
+    if (deviceId === undefined || !(sessionId in state.sessions)) {
+      return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    }
+    const out = frame(message.type, payload.output);
+    const room = this.services.rooms.device(deviceId);
+    const call =
+      state.role === 'device'
+        ? room.relayFromDevice(this.ctx.id, sessionId, out, message.type === 'signal_answer')
+        : room.relayFromViewer(this.ctx.id, sessionId, out);
+    call.catch(this.logFailure);
+    this.touchDevice(socket);
+  }
+
+  private endWatch(socket: Connection<SocketState>, message: Envelope): void {
+    const payload = v.safeParse(Payloads.endWatch, message.payload);
+    if (!payload.success)
+      return this.fail(
+        socket,
+        'bad_message',
+        `Invalid end_watch: ${describeIssues(payload.issues, 'payload')}`,
+        message.request_id,
+      );
+    const sessionId = payload.output.session_id;
+    const deviceId = socket.state.sessions[sessionId];
+    if (deviceId === undefined) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    const sessions = { ...socket.state.sessions };
+    delete sessions[sessionId];
+    socket.setState({ ...socket.state, sessions });
+    this.services.rooms.device(deviceId).endWatch(this.ctx.id, sessionId).catch(this.logFailure);
+    socket.send(frame('watch_ended', { session_id: sessionId, device_id: deviceId, reason: 'user_ended' }, message.request_id));
+  }
+
+  private presence(socket: Connection<SocketState>, message: Envelope): void {
+    const payload = v.safeParse(Payloads.presence, message.payload);
+    if (!payload.success)
+      return this.fail(
+        socket,
+        'bad_message',
+        `Invalid device_presence: ${describeIssues(payload.issues, 'payload')}`,
+        message.request_id,
+      );
+    this.lastTouch = this.services.clock.now();
+    this.services.rooms
+      .device(socket.state.device as string)
+      .presence(this.ctx.id, payload.output)
+      .catch(this.logFailure);
+  }
+
+  // — plumbing —
+
+  /** Runs an async step with later frames held back, so a fast client's messages keep their order. */
+  private run(socket: Connection<SocketState>, step: Promise<void>): void {
+    this.pending = [];
+    step
+      .catch((error) => {
+        this.logFailure(error);
+        this.shut(socket, Close.serverError, 'Internal server error');
+      })
+      .finally(() => {
+        const queued = this.pending ?? [];
+        this.pending = null;
+        for (let i = 0; i < queued.length; i++) {
+          if (this.closed) return;
+          if (this.pending) {
+            // Another async step started: it holds the rest back in turn.
+            (this.pending as string[]).push(...queued.slice(i));
+            return;
+          }
+          this.handle(socket, queued[i] as string);
+        }
+      });
+  }
+
+  private authenticated(state: SocketState): boolean {
+    return state.device !== undefined || state.viewer !== undefined;
+  }
+
+  private armHeartbeat(): void {
+    this.ctx.setAlarm(this.lastSeen + this.services.config.heartbeatTimeoutMs);
+  }
+
+  /** Devices renew their presence lease now and then, not on every frame. */
+  private touchDevice(socket: Connection<SocketState>): void {
+    const device = socket.state.device;
+    const now = this.services.clock.now();
+    if (!device || now - this.lastTouch < this.services.config.heartbeatTimeoutMs / 3) return;
+    this.lastTouch = now;
+    this.services.rooms
+      .device(device)
+      .touch(this.ctx.id)
+      .then(
+        (current) => current || this.shut(socket, Close.policy, "This connection is no longer the device's current one"),
+        this.logFailure,
+      );
+  }
+
+  private overLimit(socket: Connection<SocketState>): void {
+    this.floodStrikes++;
+    if (this.floodStrikes === 1) {
+      this.fail(
+        socket,
+        'rate_limited',
+        `Rate limit exceeded: at most ${this.services.config.rateLimitPerS} messages/s; this message was dropped`,
+      );
+    } else if (this.floodStrikes > this.services.config.rateLimitPerS) {
+      this.shut(socket, Close.policy, 'Rate limit exceeded');
+    }
+  }
+
+  private fail(socket: Connection<SocketState>, code: ErrorCode, message: string, requestId?: string): void {
+    socket.send(errorFrame(code, message, requestId));
+  }
+
+  private shut(socket: Connection<SocketState>, code: number, reason: string): void {
+    if (this.closed) return;
+    safeClose(socket, code, reason);
+    this.cleanup(socket);
+  }
+
+  /** Runs once, whether we closed the socket or the peer did. */
+  private cleanup(socket: Connection<SocketState>): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.deleteAlarm();
+    const { rooms } = this.services;
+    const state = socket.state;
+    if (state.device) rooms.device(state.device).deviceGone(this.ctx.id).catch(this.logFailure);
+    if (state.viewer) {
+      rooms.user(state.viewer.username).closeSocket(this.ctx.id).catch(this.logFailure);
+      const byDevice = new Map<string, string[]>();
+      for (const [session, device] of Object.entries(state.sessions))
+        byDevice.set(device, [...(byDevice.get(device) ?? []), session]);
+      for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.ctx.id, sessions).catch(this.logFailure);
+    }
+  }
+
+  private readonly logFailure = (error: unknown) => {
+    this.services.log.error('call from connection failed', { conn: this.ctx.id, error: errorText(error) });
+  };
+}
+
+const KNOWN_TYPES = new Set([
+  'hello',
+  'heartbeat',
+  'watch_request',
+  'signal_offer',
+  'signal_answer',
+  'signal_ice',
+  'end_watch',
+  'device_presence',
+]);
+
+/** UTF-8 length, computed only when the string could be over the limit. */
+function byteLength(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length;
+  return new TextEncoder().encode(text).byteLength;
+}

@@ -1,0 +1,98 @@
+import type { Role } from '../auth/tokens.ts';
+import { randomToken } from '../crypto.ts';
+import { Room } from '../room.ts';
+
+/**
+ * The index of devices and users, for listings and the first-start admin. It is never on the hot
+ * path: hellos, relays and broadcasts go to device, user and connection rooms directly.
+ */
+
+export interface DeviceEntry {
+  device_id: string;
+  name: string;
+}
+
+export interface UserEntry {
+  username: string;
+  role: Role;
+  devices: string[] | null;
+}
+
+export interface DirectoryApi {
+  bootstrap(): Promise<void>;
+  addDevice(entry: DeviceEntry): boolean;
+  removeDevice(id: string): boolean;
+  listDevices(): DeviceEntry[];
+  addUser(entry: UserEntry): boolean;
+  removeUser(username: string): boolean;
+  listUsers(): UserEntry[];
+}
+
+export class DirectoryRoom extends Room implements DirectoryApi {
+  private bootstrapping: Promise<void> | undefined;
+
+  /**
+   * With no users, creates the admin: with ADMIN_PASSWORD, or with a random password printed once.
+   * With ADMIN_PASSWORD set, also (re)sets that admin's password on every start: the way back in.
+   */
+  bootstrap(): Promise<void> {
+    this.bootstrapping ??= this.runBootstrap().finally(() => {
+      this.bootstrapping = undefined;
+    });
+    return this.bootstrapping;
+  }
+
+  private async runBootstrap(): Promise<void> {
+    const { config, log, rooms } = this.services;
+    const username = config.adminUsername;
+    const user = rooms.user(username);
+    if (this.listUsers().length === 0) {
+      const password = config.adminPassword ?? randomToken(12);
+      await user.create({ username, role: 'admin', devices: null }, password);
+      this.addUser({ username, role: 'admin', devices: null });
+      if (config.adminPassword) log.info('created admin user from ADMIN_PASSWORD', { username });
+      else {
+        log.warn('created admin user with a generated password; it is shown only this once', { username, password });
+        log.warn('change it by setting ADMIN_PASSWORD, or create your own admin and delete this one');
+      }
+    } else if (config.adminPassword && this.ctx.storage.get(`user:${username}`)) {
+      await user.setPassword(config.adminPassword);
+    }
+  }
+
+  addDevice(entry: DeviceEntry): boolean {
+    const key = `device:${entry.device_id}`;
+    if (this.ctx.storage.get(key)) return false;
+    this.ctx.storage.put(key, entry);
+    return true;
+  }
+
+  removeDevice(id: string): boolean {
+    const key = `device:${id}`;
+    if (!this.ctx.storage.get(key)) return false;
+    this.ctx.storage.delete(key);
+    return true;
+  }
+
+  listDevices(): DeviceEntry[] {
+    return [...this.ctx.storage.list<DeviceEntry>('device:').values()];
+  }
+
+  addUser(entry: UserEntry): boolean {
+    const key = `user:${entry.username}`;
+    if (this.ctx.storage.get(key)) return false;
+    this.ctx.storage.put(key, entry);
+    return true;
+  }
+
+  removeUser(username: string): boolean {
+    const key = `user:${username}`;
+    if (!this.ctx.storage.get(key)) return false;
+    this.ctx.storage.delete(key);
+    return true;
+  }
+
+  listUsers(): UserEntry[] {
+    return [...this.ctx.storage.list<UserEntry>('user:').values()];
+  }
+}

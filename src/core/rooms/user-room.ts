@@ -1,0 +1,95 @@
+import { hashPassword, verifyPassword } from '../auth/password.ts';
+import type { Role } from '../auth/tokens.ts';
+import { Room } from '../room.ts';
+
+/**
+ * One user: credentials, role, device allow-list and open sockets. Per user, not global, so a viewer
+ * hello (which checks the user still exists and counts their sockets) never queues behind others.
+ */
+
+export interface Profile {
+  username: string;
+  role: Role;
+  /** Device ids this user may access; null = all devices. */
+  devices: string[] | null;
+}
+
+interface UserRecord extends Profile {
+  password: string;
+  created_at: string;
+}
+
+export type OpenSocketResult = { ok: true; profile: Profile } | { ok: false; reason: 'unknown_user' | 'too_many_sockets' };
+
+export interface UserRoomApi {
+  create(profile: Profile, password: string): Promise<'created' | 'exists'>;
+  setPassword(password: string): Promise<boolean>;
+  remove(): void;
+  profile(): Profile | null;
+  verify(password: string): Promise<Profile | null>;
+  openSocket(connId: string): OpenSocketResult;
+  closeSocket(connId: string): void;
+}
+
+export class UserRoom extends Room implements UserRoomApi {
+  // Socket counts are soft state: a host restart closes every socket anyway.
+  private readonly sockets = new Set<string>();
+
+  override keepAlive(): boolean {
+    return this.sockets.size > 0;
+  }
+
+  private record(): UserRecord | undefined {
+    return this.ctx.storage.get<UserRecord>('user');
+  }
+
+  async create(profile: Profile, password: string): Promise<'created' | 'exists'> {
+    if (this.record()) return 'exists';
+    const hash = await hashPassword(password, this.services.config.passwordIterations);
+    // Check again: another create may have finished while we were hashing.
+    if (this.record()) return 'exists';
+    this.ctx.storage.put('user', { ...profile, password: hash, created_at: new Date().toISOString() });
+    return 'created';
+  }
+
+  async setPassword(password: string): Promise<boolean> {
+    const hash = await hashPassword(password, this.services.config.passwordIterations);
+    const record = this.record();
+    if (!record) return false;
+    this.ctx.storage.put('user', { ...record, password: hash });
+    return true;
+  }
+
+  remove(): void {
+    this.ctx.storage.deleteAll();
+  }
+
+  profile(): Profile | null {
+    const record = this.record();
+    return record ? { username: record.username, role: record.role, devices: record.devices } : null;
+  }
+
+  async verify(password: string): Promise<Profile | null> {
+    const record = this.record();
+    // An unknown user costs the same hash as a known one, so timing does not reveal who exists.
+    const stored = record?.password ?? dummyHash(this.services.config.passwordIterations);
+    const ok = await verifyPassword(password, stored);
+    return ok && record ? this.profile() : null;
+  }
+
+  openSocket(connId: string): OpenSocketResult {
+    const profile = this.profile();
+    if (!profile) return { ok: false, reason: 'unknown_user' };
+    if (this.sockets.size >= this.services.config.maxSocketsPerUser) return { ok: false, reason: 'too_many_sockets' };
+    this.sockets.add(connId);
+    return { ok: true, profile };
+  }
+
+  closeSocket(connId: string): void {
+    this.sockets.delete(connId);
+  }
+}
+
+function dummyHash(iterations: number): string {
+  return `pbkdf2-sha256-chain$${iterations}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+}

@@ -1,0 +1,62 @@
+import { tokenKey } from '../../core/auth/tokens.ts';
+import type { Config } from '../../core/config.ts';
+import { randomToken } from '../../core/crypto.ts';
+import { type AppOptions, createApp } from '../../core/http/app.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Services } from '../../core/ports.ts';
+import { roomsVia } from '../../core/rooms/index.ts';
+import { type HostStore, InProcessHost } from './host.ts';
+
+/**
+ * The parts of a self-hosted server that Node and Deno share: the room host, services, the app and
+ * the first-start bootstrap. Each runtime adds its HTTP server, sockets and store.
+ */
+
+export interface LocalServerOptions {
+  config: Config;
+  log: Logger;
+  store: HostStore;
+  runtime: 'node' | 'deno';
+  version: string;
+  upgrade: AppOptions['upgrade'];
+  clientAddress: AppOptions['clientAddress'];
+}
+
+export async function createLocalServer(opts: LocalServerOptions) {
+  const host = new InProcessHost(opts.store);
+  const services: Services = {
+    config: opts.config,
+    log: opts.log,
+    rooms: roomsVia(host.call),
+    clock: { now: Date.now },
+    tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS),
+  };
+  host.start(services);
+  const app = createApp({
+    services,
+    runtime: opts.runtime,
+    version: opts.version,
+    startedAt: Date.now(),
+    upgrade: opts.upgrade,
+    clientAddress: opts.clientAddress,
+    socketsOpen: () => host.socketCount(),
+  });
+  await services.rooms.directory().bootstrap();
+  return { host, app, services };
+}
+
+/** JWT_SECRET from the environment, else one generated on first start and kept in DATA_DIR. */
+export function jwtSecret(
+  config: Config,
+  files: { read(path: string): string | undefined; write(path: string, text: string): void },
+  log: Logger,
+): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  const path = `${config.dataDir}/jwt-secret`;
+  const stored = files.read(path)?.trim();
+  if (stored) return stored;
+  const secret = randomToken(48);
+  files.write(path, `${secret}\n`);
+  log.info('generated JWT_SECRET and saved it', { path });
+  return secret;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import type { Context } from 'hono';
+import type { WebSocket } from 'ws';
+import { ConfigError, loadConfig } from '../../core/config.ts';
+import { createLogger, errorText } from '../../core/log.ts';
+import { VERSION } from '../../core/version.ts';
+import type { SocketEvents } from '../in-process/host.ts';
+import { createLocalServer, jwtSecret } from '../in-process/server.ts';
+import { SqliteStore } from './sqlite.ts';
+
+/** `npm start`: the server on Node.js, rooms in-process, state in SQLite under DATA_DIR. */
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  config.jwtSecret = jwtSecret(
+    config,
+    {
+      read: (path) => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch {
+          return undefined;
+        }
+      },
+      write: (path, text) => {
+        writeFileSync(path, text, { mode: 0o600 });
+        chmodSync(path, 0o600);
+      },
+    },
+    log,
+  );
+  const synchronous = process.env.SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
+  const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous);
+
+  let nodeWs: ReturnType<typeof createNodeWebSocket> | undefined;
+  const incoming = (c: Context) => (c.env as { incoming: IncomingMessage }).incoming;
+  const { host, app } = await createLocalServer({
+    config,
+    log,
+    store,
+    runtime: 'node',
+    version: VERSION,
+    clientAddress: (c) => {
+      const forwarded = config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+      return forwarded || incoming(c).socket.remoteAddress || 'unknown';
+    },
+    upgrade: (c, roomId, info) =>
+      (nodeWs as NonNullable<typeof nodeWs>).upgradeWebSocket(c, {
+        // Only onOpen: we listen on the raw `ws` socket ourselves, which skips a MessageEvent per frame.
+        onOpen: (_event, ws) => attach(ws.raw as WebSocket, host.connect(roomId, randomUUID(), ws.raw as WebSocket, info)),
+      }),
+  });
+  nodeWs = createNodeWebSocket({ app });
+  // Refuse oversized frames in the WebSocket layer (close 1009) before they are buffered.
+  nodeWs.wss.options.maxPayload = config.maxMessageBytes;
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
+    log.info('edgecam listening', {
+      url: `http://${config.host}:${address.port}`,
+      runtime: 'node',
+      version: VERSION,
+      data: config.dataDir,
+    });
+  });
+  nodeWs.injectWebSocket(server);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    server.close();
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    host.shutdown('Server shutting down');
+    store.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function attach(ws: WebSocket, events: SocketEvents): void {
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) return events.message(data.toString());
+    const buffer = data as Buffer;
+    events.message(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+  });
+  ws.on('close', (code, reason) => events.close(code, reason.toString()));
+  // Without an error listener a socket error would crash the process (websockets/ws#1716); a close follows.
+  ws.on('error', () => {});
+}
+
+process.on('unhandledRejection', (error) => {
+  console.error(`${new Date().toISOString()} error unhandled rejection error=${JSON.stringify(errorText(error))}`);
+});
+
+main().catch((error) => {
+  if (error instanceof ConfigError) console.error(`edgecam: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});
