@@ -3,7 +3,8 @@
 const encoder = new TextEncoder();
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text);
+  // Always a fresh ArrayBuffer; @cloudflare/workers-types declares the wider Uint8Array<ArrayBufferLike>.
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 export function randomBytes(length: number): Uint8Array<ArrayBuffer> {

@@ -50,6 +50,11 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   private pending: string[] | null = null;
   private closed = false;
 
+  /** How device rooms address this room: `rooms.connection(name)`. */
+  private get name(): string {
+    return this.ctx.id.slice('connection:'.length);
+  }
+
   private socket(): Connection<SocketState> | undefined {
     for (const conn of this.ctx.connections()) return conn as Connection<SocketState>;
     return undefined;
@@ -183,7 +188,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       return this.shut(socket, Close.policy, 'Invalid hello');
     }
     const { device_id, key } = payload.output;
-    const result = await this.services.rooms.device(device_id).deviceHello(this.ctx.id, key);
+    const result = await this.services.rooms.device(device_id).deviceHello(this.name, key);
     if (!result.ok) {
       this.services.log.warn('device hello refused', {
         device: device_id,
@@ -198,7 +203,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       );
       return this.shut(socket, Close.policy, result.reason === 'not_found' ? 'Unknown device' : 'Wrong device key');
     }
-    if (this.closed) return this.services.rooms.device(device_id).deviceGone(this.ctx.id);
+    if (this.closed) return this.services.rooms.device(device_id).deviceGone(this.name);
     socket.setState({ ...socket.state, device: device_id });
     this.lastTouch = this.services.clock.now();
     this.armHeartbeat();
@@ -212,7 +217,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       this.fail(socket, 'invalid_token', ErrorText.invalidToken, message.request_id);
       return this.shut(socket, Close.policy, 'Invalid token');
     }
-    const opened = await this.services.rooms.user(claims.sub).openSocket(this.ctx.id);
+    const opened = await this.services.rooms.user(claims.sub).openSocket(this.name);
     if (!opened.ok) {
       const tooMany = opened.reason === 'too_many_sockets';
       this.fail(
@@ -223,7 +228,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       );
       return this.shut(socket, Close.policy, tooMany ? 'Too many open sockets for this user' : 'Unknown user');
     }
-    if (this.closed) return this.services.rooms.user(claims.sub).closeSocket(this.ctx.id);
+    if (this.closed) return this.services.rooms.user(claims.sub).closeSocket(this.name);
     socket.setState({ ...socket.state, viewer: opened.profile });
     this.armHeartbeat();
     socket.send(
@@ -258,7 +263,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
         message.request_id,
       );
     }
-    const result = await this.services.rooms.device(deviceId).watch(this.ctx.id, viewer.username);
+    const result = await this.services.rooms.device(deviceId).watch(this.name, viewer.username);
     if (!result.ok) {
       const [code, text]: [ErrorCode, string] =
         result.reason === 'not_found'
@@ -268,7 +273,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
             : ['too_many_sessions', 'Too many viewers are watching this device'];
       return this.fail(socket, code, text, message.request_id);
     }
-    if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.ctx.id, [result.session_id]);
+    if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.name, [result.session_id]);
     socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: deviceId } });
     socket.send(
       frame(
@@ -299,8 +304,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     const room = this.services.rooms.device(deviceId);
     const call =
       state.role === 'device'
-        ? room.relayFromDevice(this.ctx.id, sessionId, out, message.type === 'signal_answer')
-        : room.relayFromViewer(this.ctx.id, sessionId, out);
+        ? room.relayFromDevice(this.name, sessionId, out, message.type === 'signal_answer')
+        : room.relayFromViewer(this.name, sessionId, out);
     call.catch(this.logFailure);
     this.touchDevice(socket);
   }
@@ -320,7 +325,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     const sessions = { ...socket.state.sessions };
     delete sessions[sessionId];
     socket.setState({ ...socket.state, sessions });
-    this.services.rooms.device(deviceId).endWatch(this.ctx.id, sessionId).catch(this.logFailure);
+    this.services.rooms.device(deviceId).endWatch(this.name, sessionId).catch(this.logFailure);
     socket.send(frame('watch_ended', { session_id: sessionId, device_id: deviceId, reason: 'user_ended' }, message.request_id));
   }
 
@@ -336,7 +341,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     this.lastTouch = this.services.clock.now();
     this.services.rooms
       .device(socket.state.device as string)
-      .presence(this.ctx.id, payload.output)
+      .presence(this.name, payload.output)
       .catch(this.logFailure);
   }
 
@@ -381,7 +386,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     this.lastTouch = now;
     this.services.rooms
       .device(device)
-      .touch(this.ctx.id)
+      .touch(this.name)
       .then(
         (current) => current || this.shut(socket, Close.policy, "This connection is no longer the device's current one"),
         this.logFailure,
@@ -418,18 +423,18 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     this.ctx.deleteAlarm();
     const { rooms } = this.services;
     const state = socket.state;
-    if (state.device) rooms.device(state.device).deviceGone(this.ctx.id).catch(this.logFailure);
+    if (state.device) rooms.device(state.device).deviceGone(this.name).catch(this.logFailure);
     if (state.viewer) {
-      rooms.user(state.viewer.username).closeSocket(this.ctx.id).catch(this.logFailure);
+      rooms.user(state.viewer.username).closeSocket(this.name).catch(this.logFailure);
       const byDevice = new Map<string, string[]>();
       for (const [session, device] of Object.entries(state.sessions))
         byDevice.set(device, [...(byDevice.get(device) ?? []), session]);
-      for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.ctx.id, sessions).catch(this.logFailure);
+      for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.name, sessions).catch(this.logFailure);
     }
   }
 
   private readonly logFailure = (error: unknown) => {
-    this.services.log.error('call from connection failed', { conn: this.ctx.id, error: errorText(error) });
+    this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
   };
 }
 

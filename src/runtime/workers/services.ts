@@ -1,0 +1,40 @@
+import { tokenKey } from '../../core/auth/tokens.ts';
+import { ConfigError, loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import type { Services } from '../../core/ports.ts';
+import { type RoomCall, roomsVia } from '../../core/rooms/index.ts';
+import type { RoomObject } from './room-object.ts';
+
+/** Bindings from wrangler.toml, plus every environment variable and secret as a string. */
+export interface Env {
+  ROOMS: DurableObjectNamespace<RoomObject>;
+  [variable: string]: unknown;
+}
+
+export function roomStub(env: Env, id: string) {
+  return env.ROOMS.get(env.ROOMS.idFromName(id));
+}
+
+/** Rooms reach each other by JS RPC on the Durable Object that holds them. */
+export const roomCall =
+  (env: Env): RoomCall =>
+  (id, method, args) =>
+    roomStub(env, id).call(id, method, args) as Promise<unknown>;
+
+/** The same services in the Worker and in every Durable Object; throws ConfigError on a bad environment. */
+export function createServices(env: Env): Services {
+  const config = loadConfig(env);
+  // There is no disk to keep a generated secret on, and every isolate must sign with the same key.
+  if (!config.jwtSecret) {
+    throw new ConfigError(
+      'JWT_SECRET is not set: run `wrangler secret put JWT_SECRET` (at least 32 bytes, e.g. from `openssl rand -base64 48`)',
+    );
+  }
+  return {
+    config,
+    log: createLogger(config.logLevel),
+    rooms: roomsVia(roomCall(env)),
+    clock: { now: Date.now },
+    tokens: tokenKey(config.jwtSecret, config.tokenTtlS),
+  };
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { api, connectDevice, connectViewer, createUser, login, registerDevice } from '../helpers/client.ts';
+import { startServer } from '../helpers/server.ts';
+
+/** First start, restarts, kill -9 and graceful shutdown: nothing acknowledged is lost. */
+
+const dirs: string[] = [];
+const freshDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgecam-life-'));
+  dirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('first start', () => {
+  test('with no ADMIN_PASSWORD a generated admin password is printed once and works', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir, env: { ADMIN_PASSWORD: '' } });
+    const match = /generated password.* username=admin password=(\S+)/.exec(first.output());
+    assert.ok(match, `no generated password in output:\n${first.output()}`);
+    const password = match[1] as string;
+    assert.ok(password.length >= 16);
+    assert.ok(await login(first.url, 'admin', password));
+    assert.equal(await first.stop(), 0);
+
+    const second = await startServer({ dataDir, env: { ADMIN_PASSWORD: '' } });
+    assert.doesNotMatch(second.output(), /generated password/);
+    assert.ok(await login(second.url, 'admin', password));
+    await second.stop();
+  });
+});
+
+describe('persistence', () => {
+  test('users, devices, keys, presence and tokens survive a restart', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir });
+    const admin = await login(first.url);
+    const key = await registerDevice(first.url, admin, 'porch');
+    const operator = await createUser(first.url, admin, 'opal', 'operator', ['porch']);
+    const device = await connectDevice(first.wsUrl, 'porch', key);
+    device.envelope('device_presence', { battery: 42 });
+    device.envelope('heartbeat', {}, 'sync');
+    await device.next('heartbeat_ack');
+    assert.equal(await first.stop(), 0);
+
+    const second = await startServer({ dataDir });
+    assert.deepEqual((await api(second.url, 'GET', '/api/me', { token: operator })).body, {
+      username: 'opal',
+      role: 'operator',
+      devices: ['porch'],
+    });
+    const listed = await api(second.url, 'GET', '/api/devices/porch', { token: admin });
+    assert.equal(listed.body.online, false);
+    assert.deepEqual(listed.body.presence, { battery: 42 });
+    assert.ok(listed.body.last_seen);
+    const again = await connectDevice(second.wsUrl, 'porch', key);
+    again.close();
+    await second.stop();
+  });
+
+  test('acknowledged registrations survive kill -9', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir });
+    const admin = await login(first.url);
+    const keys: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) keys[`cam-${i}`] = await registerDevice(first.url, admin, `cam-${i}`);
+    await createUser(first.url, admin, 'kept', 'viewer');
+    await first.kill();
+
+    const second = await startServer({ dataDir });
+    const devices = (await api(second.url, 'GET', '/api/devices', { token: admin })).body.devices;
+    assert.deepEqual(devices.map((d: { device_id: string }) => d.device_id).sort(), Object.keys(keys).sort());
+    for (const [id, key] of Object.entries(keys)) (await connectDevice(second.wsUrl, id, key)).close();
+    assert.ok(await login(second.url, 'kept', 'kept-password'));
+    await second.stop();
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM closes every socket with 1001 and exits 0', async () => {
+    const server = await startServer();
+    const admin = await login(server.url);
+    const key = await registerDevice(server.url, admin, 'cam');
+    const device = await connectDevice(server.wsUrl, 'cam', key);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const code = await server.stop();
+    assert.equal(code, 0);
+    assert.equal((await device.closed).code, 1001);
+    assert.equal((await viewer.closed).code, 1001);
+  });
+});

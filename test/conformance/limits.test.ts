@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+/** Every limit of the spec, against a server with small limits so each is quick to reach. */
+
+let server: TestServer;
+let admin: string;
+let key: string;
+
+before(async () => {
+  server = await startServer({
+    env: {
+      HELLO_TIMEOUT_S: '0.5',
+      HEARTBEAT_TIMEOUT_S: '1.5',
+      MAX_MESSAGE_BYTES: '2048',
+      RATE_LIMIT_PER_S: '20',
+      RATE_LIMIT_BURST: '40',
+      MAX_SOCKETS_PER_USER: '3',
+      WATCH_ANSWER_TIMEOUT_S: '0.5',
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES_PER_CLIENT: '15',
+      ALLOWED_ORIGINS: 'https://panel.example.com',
+    },
+  });
+  admin = await login(server.url);
+  key = await registerDevice(server.url, admin, 'cam-1');
+});
+after(() => server.stop());
+
+describe('socket limits', () => {
+  test('a socket that sends no hello is closed with 1008 after HELLO_TIMEOUT_S', async () => {
+    const socket = await TestSocket.open(`${server.wsUrl}/ws/viewer`);
+    const closed = await socket.closed;
+    assert.equal(closed.code, 1008);
+    assert.match(closed.reason, /Hello timeout/);
+  });
+
+  test('a socket that goes silent is closed with 1001 after HEARTBEAT_TIMEOUT_S', async () => {
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const started = Date.now();
+    const closed = await viewer.closed;
+    assert.equal(closed.code, 1001);
+    assert.match(closed.reason, /Heartbeat timeout/);
+    assert.ok(Date.now() - started >= 1000, 'closed too early');
+  });
+
+  test('heartbeats keep a socket open past the heartbeat timeout', async () => {
+    const device = await connectDevice(server.wsUrl, 'cam-1', key);
+    for (let i = 0; i < 6; i++) {
+      device.envelope('heartbeat', {}, `hb${i}`);
+      await device.next('heartbeat_ack');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    device.envelope('heartbeat', {}, 'last');
+    assert.equal((await device.next('heartbeat_ack')).request_id, 'last');
+    device.close();
+  });
+
+  test('a frame over MAX_MESSAGE_BYTES is refused with close 1009', async () => {
+    const viewer = await connectViewer(server.wsUrl, admin);
+    viewer.envelope('heartbeat', { pad: 'x'.repeat(4096) });
+    assert.equal((await viewer.closed).code, 1009);
+  });
+
+  test('a flood gets a rate-limit error, then close 1008 if it goes on', async () => {
+    const viewer = await connectViewer(server.wsUrl, admin);
+    for (let i = 0; i < 200; i++) viewer.envelope('heartbeat', {});
+    const error = await viewer.next('error');
+    assert.equal(error.payload.code, 'rate_limited');
+    assert.match(error.payload.message as string, /Rate limit exceeded/);
+    assert.equal((await viewer.closed).code, 1008);
+  });
+
+  test('messages within the burst are all answered', async () => {
+    const viewer = await connectViewer(server.wsUrl, admin);
+    for (let i = 0; i < 35; i++) viewer.envelope('heartbeat', {}, `b${i}`);
+    for (let i = 0; i < 35; i++) assert.equal((await viewer.next('heartbeat_ack')).request_id, `b${i}`);
+    viewer.close();
+  });
+
+  test('a user may hold at most MAX_SOCKETS_PER_USER sockets; closing one frees a place', async () => {
+    const token = await createUser(server.url, admin, 'socket-hog', 'viewer');
+    const open = [
+      await connectViewer(server.wsUrl, token),
+      await connectViewer(server.wsUrl, token),
+      await connectViewer(server.wsUrl, token),
+    ];
+    const extra = await TestSocket.open(`${server.wsUrl}/ws/viewer`);
+    extra.envelope('hello', { token });
+    assert.match((await extra.next('error')).payload.message as string, /Too many open sockets/);
+    assert.equal((await extra.closed).code, 1008);
+    open[0]?.close();
+    await open[0]?.closed;
+    for (let i = 0; ; i++) {
+      const retry = await TestSocket.open(`${server.wsUrl}/ws/viewer`);
+      retry.envelope('hello', { token });
+      const reply = await retry.next();
+      if (reply.type === 'hello_ack') break;
+      assert.ok(i < 50, 'the closed socket was never released');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const socket of open) socket.close();
+  });
+
+  test('a watch session the device never answers ends with "timeout" for both sides', async () => {
+    const device = await connectDevice(server.wsUrl, 'cam-1', key);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    viewer.envelope('watch_request', { device_id: 'cam-1' });
+    const session = (await viewer.next('watch_ready')).payload.session_id;
+    await device.next('watch_request');
+    assert.deepEqual((await device.next('watch_ended')).payload, { session_id: session, reason: 'timeout' });
+    assert.equal((await viewer.next('watch_ended')).payload.reason, 'timeout');
+    viewer.close();
+    device.close();
+  });
+});
+
+describe('upgrades and origins', () => {
+  test('a plain GET to a socket path is 426', async () => {
+    for (const path of ['/ws/device', '/ws/viewer']) {
+      const res = await api(server.url, 'GET', path);
+      assert.equal(res.status, 426);
+      assert.equal(res.body.error, 'Upgrade Required');
+    }
+  });
+
+  test('a malformed upgrade is 400', async () => {
+    // fetch() will not send upgrade headers, so this one is a raw HTTP request.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${server.url}/ws/viewer`, {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'short' },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 400);
+  });
+
+  test('a socket from a foreign origin is refused with 403; the own and listed origins are accepted', async () => {
+    await assert.rejects(TestSocket.open(`${server.wsUrl}/ws/viewer`, { origin: 'https://evil.example.net' }), /403/);
+    const own = await TestSocket.open(`${server.wsUrl}/ws/viewer`, { origin: server.url });
+    own.close();
+    const listed = await TestSocket.open(`${server.wsUrl}/ws/viewer`, { origin: 'https://panel.example.com' });
+    listed.close();
+  });
+
+  test('API calls from a foreign origin are refused with 403; a listed origin gets CORS headers', async () => {
+    const refused = await api(server.url, 'GET', '/api/devices', {
+      token: admin,
+      headers: { origin: 'https://evil.example.net' },
+    });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.hint, /ALLOWED_ORIGINS/);
+    const allowed = await api(server.url, 'GET', '/api/devices', {
+      token: admin,
+      headers: { origin: 'https://panel.example.com' },
+    });
+    assert.equal(allowed.status, 200);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://panel.example.com');
+  });
+});
+
+describe('login throttling', () => {
+  const from = (client: string) => ({ 'x-forwarded-for': client });
+
+  test('after 10 failures for one username, even the right password gets 429 with Retry-After', async () => {
+    const token = await createUser(server.url, admin, 'target-user', 'viewer');
+    assert.ok(token);
+    for (let i = 0; i < 10; i++) {
+      const res = await api(server.url, 'POST', '/api/login', {
+        body: { username: 'target-user', password: 'wrong' },
+        headers: from(`198.51.100.${i + 1}`),
+      });
+      assert.equal(res.status, 401);
+    }
+    const blocked = await api(server.url, 'POST', '/api/login', {
+      body: { username: 'target-user', password: 'target-user-password' },
+      headers: from('198.51.100.200'),
+    });
+    assert.equal(blocked.status, 429);
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+    // Other accounts are not affected.
+    assert.ok(await login(server.url));
+  });
+
+  test('repeated failures from one client are throttled across usernames', async () => {
+    const client = from('203.0.113.7');
+    for (let i = 0; i < 15; i++) {
+      const res = await api(server.url, 'POST', '/api/login', {
+        body: { username: `nobody-${i}`, password: 'x' },
+        headers: client,
+      });
+      assert.equal(res.status, 401);
+    }
+    const blocked = await api(server.url, 'POST', '/api/login', {
+      body: { username: 'admin', password: 'whatever' },
+      headers: client,
+    });
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  });
+});
