@@ -262,6 +262,22 @@ describe('watch sessions', () => {
     device.close();
   });
 
+  test('a device that ends a session (it cannot serve it) gives the viewer watch_ended "error"', async () => {
+    const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const session = await watch(viewer, device, 'cam-d');
+    device.envelope('end_watch', { session_id: session }, 'busy');
+    const confirmed = await device.next('watch_ended');
+    assert.equal(confirmed.request_id, 'busy');
+    assert.equal(confirmed.payload.reason, 'error');
+    const ended = await viewer.next('watch_ended');
+    assert.deepEqual(ended.payload, { session_id: session, reason: 'error', device_id: 'cam-d' });
+    viewer.envelope('signal_offer', { session_id: session, sdp: { type: 'offer', sdp: 'late' } });
+    assert.equal((await viewer.next('error')).payload.message, 'Session not found');
+    viewer.close();
+    device.close();
+  });
+
   test('a viewer that disconnects ends its sessions with "viewer_disconnected"', async () => {
     const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
     const viewer = await connectViewer(server.wsUrl, admin);

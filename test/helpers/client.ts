@@ -86,6 +86,7 @@ export async function api(
   method: string,
   path: string,
   opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back and assert on it.
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;

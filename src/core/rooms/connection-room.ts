@@ -168,11 +168,11 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     if (message.type === 'signal_offer' || message.type === 'signal_answer' || message.type === 'signal_ice') {
       return this.relay(socket, message);
     }
+    if (message.type === 'end_watch') return this.endWatch(socket, message);
     if (state.role === 'device') {
       if (message.type === 'device_presence') return this.presence(socket, message);
-    } else {
-      if (message.type === 'watch_request') return this.run(socket, this.watch(socket, message));
-      if (message.type === 'end_watch') return this.endWatch(socket, message);
+    } else if (message.type === 'watch_request') {
+      return this.run(socket, this.watch(socket, message));
     }
     if (KNOWN_TYPES.has(message.type)) {
       const path = state.role === 'device' ? '/ws/device' : '/ws/viewer';
@@ -320,11 +320,21 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
         message.request_id,
       );
     const sessionId = payload.output.session_id;
-    const deviceId = socket.state.sessions[sessionId];
-    if (deviceId === undefined) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
-    const sessions = { ...socket.state.sessions };
+    const state = socket.state;
+    if (!(sessionId in state.sessions))
+      return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    const sessions = { ...state.sessions };
     delete sessions[sessionId];
-    socket.setState({ ...socket.state, sessions });
+    socket.setState({ ...state, sessions });
+    if (state.role === 'device') {
+      // A device ending a session means it could not serve it: the viewer hears "error".
+      this.services.rooms
+        .device(state.device as string)
+        .endFromDevice(this.name, sessionId)
+        .catch(this.logFailure);
+      return socket.send(frame('watch_ended', { session_id: sessionId, reason: 'error' }, message.request_id));
+    }
+    const deviceId = state.sessions[sessionId] as string;
     this.services.rooms.device(deviceId).endWatch(this.name, sessionId).catch(this.logFailure);
     socket.send(frame('watch_ended', { session_id: sessionId, device_id: deviceId, reason: 'user_ended' }, message.request_id));
   }

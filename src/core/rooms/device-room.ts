@@ -55,6 +55,7 @@ export interface DeviceRoomApi {
   relayFromViewer(viewer: string, session: string, message: string): void;
   relayFromDevice(conn: string, session: string, message: string, answered: boolean): void;
   endWatch(viewer: string, session: string): boolean;
+  endFromDevice(conn: string, session: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
 }
 
@@ -215,6 +216,13 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return true;
   }
 
+  /** The device gave up on a session (say, the camera is busy): the viewer hears "error". */
+  endFromDevice(conn: string, sessionId: string): boolean {
+    if (this.link?.conn !== conn || !this.sessions.has(sessionId)) return false;
+    this.endSession(sessionId, 'error', { notifyDevice: false });
+    return true;
+  }
+
   viewerGone(viewer: string, sessionIds: string[]): void {
     for (const id of sessionIds) {
       if (this.sessions.get(id)?.viewer === viewer) this.endSession(id, 'viewer_disconnected', { notifyViewer: false });
@@ -237,12 +245,16 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     else this.ctx.setAlarm(next + this.services.config.watchAnswerTimeoutMs);
   }
 
-  private endSession(sessionId: string, reason: WatchEndReason, opts: { notifyViewer?: boolean } = {}): void {
+  private endSession(
+    sessionId: string,
+    reason: WatchEndReason,
+    opts: { notifyViewer?: boolean; notifyDevice?: boolean } = {},
+  ): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
     this.dropSession(sessionId);
     const ended = (extra: object) => frame('watch_ended', { session_id: sessionId, reason, ...extra });
-    if (this.link) {
+    if (this.link && opts.notifyDevice !== false) {
       this.rooms.connection(this.link.conn).deliver(ended({}), { remove: sessionId }).catch(this.logFailure);
     }
     if (opts.notifyViewer !== false) {
