@@ -30,15 +30,25 @@ export interface DirectoryApi {
 
 export class DirectoryRoom extends Room implements DirectoryApi {
   private bootstrapping: Promise<void> | undefined;
+  /** Once per load: with ADMIN_PASSWORD set a bootstrap re-hashes it, too costly for every login. */
+  private bootstrapped = false;
 
   /**
    * With no users, creates the admin: with ADMIN_PASSWORD, or with a random password printed once.
    * With ADMIN_PASSWORD set, also (re)sets that admin's password on every start: the way back in.
    */
   bootstrap(): Promise<void> {
-    this.bootstrapping ??= this.runBootstrap().finally(() => {
-      this.bootstrapping = undefined;
-    });
+    if (this.bootstrapped) return Promise.resolve();
+    this.bootstrapping ??= this.runBootstrap().then(
+      () => {
+        this.bootstrapped = true;
+        this.bootstrapping = undefined;
+      },
+      (error) => {
+        this.bootstrapping = undefined;
+        throw error;
+      },
+    );
     return this.bootstrapping;
   }
 

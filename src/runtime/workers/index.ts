@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import { ConfigError } from '../../core/config.ts';
 import { createApp } from '../../core/http/app.ts';
 import { errorText } from '../../core/log.ts';
@@ -13,9 +12,9 @@ export { RoomObject } from './room-object.ts';
  * and every socket handed to its room's object, which accepts it with the Hibernation API.
  */
 
-let app: Hono | undefined;
+let app: ReturnType<typeof createApp> | undefined;
 
-function buildApp(env: Env): Hono {
+function buildApp(env: Env) {
   const services = createServices(env);
   return createApp({
     services,
@@ -31,7 +30,7 @@ function buildApp(env: Env): Hono {
       headers.set(CONNECT_HEADER, JSON.stringify(info));
       return roomStub(env, roomId).fetch(new Request(c.req.raw.url, { headers }));
     },
-  }) as unknown as Hono;
+  });
 }
 
 export default {
