@@ -70,7 +70,7 @@ export class InProcessHost {
   private services!: Services;
 
   constructor(private readonly store: HostStore) {
-    this.sweeper = setInterval(() => this.sweep(), 5_000);
+    this.sweeper = setInterval(() => this.evictIdle(Date.now()), 5_000);
     unref(this.sweeper);
   }
 
@@ -113,6 +113,11 @@ export class InProcessHost {
         dispatch.close(entry.room, conn, code, reason);
       },
     };
+  }
+
+  /** Rooms currently in memory (for tests and status). */
+  loadedRooms(): string[] {
+    return [...this.entries.keys()];
   }
 
   socketCount(): number {
@@ -189,8 +194,8 @@ export class InProcessHost {
   }
 
   /** Drops idle rooms from memory; their storage stays and they come back on next use. */
-  private sweep(): void {
-    const idleSince = Date.now() - this.services.config.roomIdleMs;
+  evictIdle(now: number): void {
+    const idleSince = now - this.services.config.roomIdleMs;
     for (const [id, entry] of this.entries) {
       if (entry.connections.size === 0 && !entry.timer && entry.usedAt < idleSince && !entry.room.keepAlive()) {
         this.entries.delete(id);

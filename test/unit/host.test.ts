@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { tokenKey } from '../../src/core/auth/tokens.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/log.ts';
+import type { Services } from '../../src/core/ports.ts';
+import { roomsVia } from '../../src/core/rooms/index.ts';
+import { InProcessHost } from '../../src/runtime/in-process/host.ts';
+import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
+
+/** The in-process host behaves like Durable Objects: eviction and restarts lose nothing stored. */
+
+const dir = mkdtempSync(join(tmpdir(), 'edgecam-host-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function boot(name: string) {
+  const store = new SqliteStore(join(dir, `${name}.db`));
+  const host = new InProcessHost(store);
+  const services: Services = {
+    config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000' }),
+    log: createLogger('silent'),
+    rooms: roomsVia(host.call),
+    clock: { now: Date.now },
+    tokens: tokenKey('x'.repeat(32), 60),
+  };
+  host.start(services);
+  return { store, host, rooms: services.rooms };
+}
+
+const registration = {
+  device_id: 'cam',
+  name: 'Cam',
+  key: { salt: 'c2FsdA', digest: 'ZGlnZXN0' },
+  created_at: '2026-01-01T00:00:00.000Z',
+};
+
+describe('InProcessHost', () => {
+  test('an idle room is evicted and rebuilt from storage on next use', async () => {
+    const { host, rooms, store } = boot('evict');
+    assert.equal(await rooms.device('cam').register(registration), 'created');
+    assert.ok(host.loadedRooms().includes('device:cam'));
+    host.evictIdle(Date.now() + 5_000);
+    assert.ok(!host.loadedRooms().includes('device:cam'));
+    assert.equal((await rooms.device('cam').info())?.name, 'Cam');
+    host.shutdown('test');
+    store.close();
+  });
+
+  test('a room with a pending alarm is not evicted, and is woken again after a restart', async () => {
+    const first = boot('alarm');
+    await first.rooms.limiter('user:x').fail(60_000);
+    first.host.evictIdle(Date.now() + 5_000);
+    assert.ok(first.host.loadedRooms().includes('limiter:user:x'));
+    first.host.shutdown('test');
+    first.store.close();
+
+    const second = boot('alarm');
+    assert.ok(second.host.loadedRooms().includes('limiter:user:x'), 'the alarm brought the room back');
+    assert.equal((await second.rooms.limiter('user:x').retryAfter(1, 60_000)) > 0, true);
+    second.host.shutdown('test');
+    second.store.close();
+  });
+
+  test('a call to a method a room does not have rejects instead of throwing', async () => {
+    const { host, rooms, store } = boot('missing');
+    const stub = rooms.device('cam') as unknown as Record<string, () => Promise<unknown>>;
+    await assert.rejects(stub.noSuchMethod?.() as Promise<unknown>, /has no method noSuchMethod/);
+    host.shutdown('test');
+    store.close();
+  });
+});
