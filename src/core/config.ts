@@ -5,16 +5,22 @@ import * as v from 'valibot';
  * This module is the only place that reads environment variables: runtimes pass their env in.
  */
 
+// At most a week: timers overflow past 2^31 ms (about 24.8 days) and fire at once.
+const WEEK_S = 7 * 24 * 3600;
+
 const seconds = (fallback: number, min = 0.05) =>
   v.pipe(
     v.optional(v.string(), String(fallback)),
+    v.regex(/^\d+(\.\d+)?$/, 'must be a number of seconds, like 30 or 0.5'),
     v.transform(Number),
     v.number('must be a number of seconds'),
     v.minValue(min, `must be at least ${min}`),
+    v.maxValue(WEEK_S, `must be at most ${WEEK_S}`),
   );
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(
     v.optional(v.string(), String(fallback)),
+    v.regex(/^\d+$/, 'must be a whole number'),
     v.transform(Number),
     v.number('must be a whole number'),
     v.integer('must be a whole number'),
@@ -42,7 +48,7 @@ const EnvSchema = v.object({
   HOST: v.optional(v.string(), '0.0.0.0'),
   DATA_DIR: v.optional(v.string(), './data'),
   JWT_SECRET: v.optional(v.pipe(v.string(), v.minBytes(32, 'must be at least 32 bytes (try: openssl rand -base64 48)'))),
-  TOKEN_TTL_S: integer(3600, 60),
+  TOKEN_TTL_S: integer(3600, 60, WEEK_S),
   ADMIN_USERNAME: v.optional(v.string(), 'admin'),
   ADMIN_PASSWORD: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'))),
   ALLOWED_ORIGINS: list,
@@ -50,7 +56,7 @@ const EnvSchema = v.object({
   STUN_URLS: list,
   TURN_URLS: list,
   TURN_SECRET: v.optional(v.string()),
-  TURN_TTL_S: integer(3600, 60),
+  TURN_TTL_S: integer(3600, 60, WEEK_S),
   HELLO_TIMEOUT_S: seconds(10),
   HEARTBEAT_TIMEOUT_S: seconds(90),
   MAX_MESSAGE_BYTES: integer(65536, 256, 16 * 1024 * 1024),
@@ -64,7 +70,7 @@ const EnvSchema = v.object({
   WATCH_ANSWER_TIMEOUT_S: seconds(30),
   LOGIN_MAX_FAILURES: integer(10, 1, 10),
   LOGIN_MAX_FAILURES_PER_CLIENT: integer(30, 1),
-  LOGIN_WINDOW_S: integer(900, 1),
+  LOGIN_WINDOW_S: integer(900, 1, WEEK_S),
   PASSWORD_ITERATIONS: integer(600_000, 100_000),
   ROOM_IDLE_S: seconds(60, 1),
   SEND_BUFFER_BYTES: integer(4 * 1024 * 1024, 64 * 1024),

@@ -28,14 +28,27 @@ async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iteration
 }
 
 export async function hashPassword(password: string, iterations: number): Promise<string> {
+  // Zero, NaN or a fraction would skip the loop and store the password itself as the "hash".
+  if (!Number.isSafeInteger(iterations) || iterations < 1) throw new RangeError(`bad PBKDF2 iteration count: ${iterations}`);
   const salt = randomBytes(16);
   const hash = await derive(password, salt, iterations);
   return `${SCHEME}$${iterations}$${base64url(salt)}$${base64url(hash)}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, iterations, salt, hash] = stored.split('$');
-  if (scheme !== SCHEME || !iterations || !salt || !hash) return false;
-  const actual = await derive(password, fromBase64url(salt), Number(iterations));
-  return constantTimeEqual(actual, fromBase64url(hash));
+  const parts = stored.split('$');
+  const [scheme, iterations, salt, hash] = parts;
+  if (parts.length !== 4 || scheme !== SCHEME || !iterations || !salt || !hash) return false;
+  // Only a plain positive count: "abc" (NaN) would skip hashing altogether and "1e400" would never end.
+  if (!/^[1-9][0-9]{0,15}$/.test(iterations)) return false;
+  let saltBytes: Uint8Array<ArrayBuffer>;
+  let expected: Uint8Array<ArrayBuffer>;
+  try {
+    saltBytes = fromBase64url(salt);
+    expected = fromBase64url(hash);
+  } catch {
+    return false; // not base64url
+  }
+  const actual = await derive(password, saltBytes, Number(iterations));
+  return constantTimeEqual(actual, expected);
 }

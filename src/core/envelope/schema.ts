@@ -22,7 +22,14 @@ export const Envelope = v.object({
   type: v.pipe(v.string('type must be a string'), v.maxLength(64, 'type is too long')),
   request_id: v.optional(Id('request_id')),
   ts: v.optional(v.string('ts must be an ISO 8601 string')),
-  payload: v.optional(v.record(v.string(), v.unknown(), 'payload must be an object'), {}),
+  // v.record alone would take an array (`[1]` becomes `{"0": 1}`), so arrays are refused first.
+  payload: v.optional(
+    v.pipe(
+      v.custom<object>((p) => typeof p === 'object' && p !== null && !Array.isArray(p), 'payload must be an object'),
+      v.record(v.string(), v.unknown(), 'payload must be an object'),
+    ),
+    {},
+  ),
 });
 export type Envelope = v.InferOutput<typeof Envelope>;
 
