@@ -182,12 +182,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   }
 
   private async deviceHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {
-    const payload = v.safeParse(Payloads.deviceHello, message.payload);
-    if (!payload.success) {
-      this.fail(socket, 'bad_message', `Invalid hello: ${describeIssues(payload.issues, 'payload')}`, message.request_id);
-      return this.shut(socket, Close.policy, 'Invalid hello');
-    }
-    const { device_id, key } = payload.output;
+    const payload = this.payload(socket, message, Payloads.deviceHello);
+    if (!payload) return this.shut(socket, Close.policy, 'Invalid hello');
+    const { device_id, key } = payload;
     const result = await this.services.rooms.device(device_id).deviceHello(this.name, key);
     if (!result.ok) {
       this.services.log.warn('device hello refused', {
@@ -241,15 +238,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   }
 
   private async watch(socket: Connection<SocketState>, message: Envelope): Promise<void> {
-    const payload = v.safeParse(Payloads.watchRequest, message.payload);
-    if (!payload.success)
-      return this.fail(
-        socket,
-        'bad_message',
-        `Invalid watch_request: ${describeIssues(payload.issues, 'payload')}`,
-        message.request_id,
-      );
-    const deviceId = payload.output.device_id;
+    const payload = this.payload(socket, message, Payloads.watchRequest);
+    if (!payload) return;
+    const deviceId = payload.device_id;
     const viewer = socket.state.viewer as Profile;
     // Access first: a device this user may not see is "not found", online or not.
     if (viewer.devices && !viewer.devices.includes(deviceId)) {
@@ -286,21 +277,15 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
 
   private relay(socket: Connection<SocketState>, message: Envelope): void {
     const schema = message.type === 'signal_ice' ? Payloads.signalIce : Payloads.signalSdp;
-    const payload = v.safeParse(schema, message.payload);
-    if (!payload.success)
-      return this.fail(
-        socket,
-        'bad_message',
-        `Invalid ${message.type}: ${describeIssues(payload.issues, 'payload')}`,
-        message.request_id,
-      );
-    const sessionId = payload.output.session_id;
+    const payload = this.payload(socket, message, schema);
+    if (!payload) return;
+    const sessionId = payload.session_id;
     const state = socket.state;
     const deviceId = state.role === 'device' ? state.device : state.sessions[sessionId];
     if (deviceId === undefined || !(sessionId in state.sessions)) {
       return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
     }
-    const out = frame(message.type, payload.output);
+    const out = frame(message.type, payload);
     const room = this.services.rooms.device(deviceId);
     const call =
       state.role === 'device'
@@ -311,15 +296,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   }
 
   private endWatch(socket: Connection<SocketState>, message: Envelope): void {
-    const payload = v.safeParse(Payloads.endWatch, message.payload);
-    if (!payload.success)
-      return this.fail(
-        socket,
-        'bad_message',
-        `Invalid end_watch: ${describeIssues(payload.issues, 'payload')}`,
-        message.request_id,
-      );
-    const sessionId = payload.output.session_id;
+    const payload = this.payload(socket, message, Payloads.endWatch);
+    if (!payload) return;
+    const sessionId = payload.session_id;
     const state = socket.state;
     if (!(sessionId in state.sessions))
       return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
@@ -340,22 +319,28 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   }
 
   private presence(socket: Connection<SocketState>, message: Envelope): void {
-    const payload = v.safeParse(Payloads.presence, message.payload);
-    if (!payload.success)
-      return this.fail(
-        socket,
-        'bad_message',
-        `Invalid device_presence: ${describeIssues(payload.issues, 'payload')}`,
-        message.request_id,
-      );
+    const payload = this.payload(socket, message, Payloads.presence);
+    if (!payload) return;
     this.lastTouch = this.services.clock.now();
     this.services.rooms
       .device(socket.state.device as string)
-      .presence(this.name, payload.output)
+      .presence(this.name, payload)
       .catch(this.logFailure);
   }
 
   // — plumbing —
+
+  /** The payload of `message` checked against `schema`, or undefined after telling the client what is wrong. */
+  private payload<S extends v.GenericSchema>(
+    socket: Connection<SocketState>,
+    message: Envelope,
+    schema: S,
+  ): v.InferOutput<S> | undefined {
+    const parsed = v.safeParse(schema, message.payload);
+    if (parsed.success) return parsed.output;
+    this.fail(socket, 'bad_message', `Invalid ${message.type}: ${describeIssues(parsed.issues, 'payload')}`, message.request_id);
+    return undefined;
+  }
 
   /** Runs an async step with later frames held back, so a fast client's messages keep their order. */
   private run(socket: Connection<SocketState>, step: Promise<void>): void {

@@ -71,17 +71,11 @@ export class DirectoryRoom extends Room implements DirectoryApi {
   }
 
   addDevice(entry: DeviceEntry): boolean {
-    const key = `device:${entry.device_id}`;
-    if (this.ctx.storage.get(key)) return false;
-    this.ctx.storage.put(key, entry);
-    return true;
+    return this.add(`device:${entry.device_id}`, entry);
   }
 
   removeDevice(id: string): boolean {
-    const key = `device:${id}`;
-    if (!this.ctx.storage.get(key)) return false;
-    this.ctx.storage.delete(key);
-    return true;
+    return this.remove(`device:${id}`);
   }
 
   listDevices(): DeviceEntry[] {
@@ -89,20 +83,26 @@ export class DirectoryRoom extends Room implements DirectoryApi {
   }
 
   addUser(entry: UserEntry): boolean {
-    const key = `user:${entry.username}`;
+    return this.add(`user:${entry.username}`, entry);
+  }
+
+  removeUser(username: string): boolean {
+    return this.remove(`user:${username}`);
+  }
+
+  listUsers(): UserEntry[] {
+    return [...this.ctx.storage.list<UserEntry>('user:').values()];
+  }
+
+  private add(key: string, entry: object): boolean {
     if (this.ctx.storage.get(key)) return false;
     this.ctx.storage.put(key, entry);
     return true;
   }
 
-  removeUser(username: string): boolean {
-    const key = `user:${username}`;
+  private remove(key: string): boolean {
     if (!this.ctx.storage.get(key)) return false;
     this.ctx.storage.delete(key);
     return true;
-  }
-
-  listUsers(): UserEntry[] {
-    return [...this.ctx.storage.list<UserEntry>('user:').values()];
   }
 }

@@ -1,3 +1,4 @@
+import { memoryStorage } from '../../core/memory-storage.ts';
 import type { ConnectInfo, Connection, RoomContext, RoomStorage, Services } from '../../core/ports.ts';
 import { dispatch, type Room, safeClose } from '../../core/room.ts';
 import { createRoom, isEphemeral } from '../../core/rooms/index.ts';
@@ -202,20 +203,6 @@ export class InProcessHost {
       }
     }
   }
-}
-
-function memoryStorage(): RoomStorage {
-  const data = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => data.get(key) as T | undefined,
-    put: (key, value) => void data.set(key, value),
-    putMany: (entries) => {
-      for (const [key, value] of Object.entries(entries)) data.set(key, value);
-    },
-    delete: (key) => void data.delete(key),
-    list: <T>(prefix: string) => new Map([...data].filter(([key]) => key.startsWith(prefix)) as [string, T][]),
-    deleteAll: () => data.clear(),
-  };
 }
 
 function unref(timer: unknown): void {

@@ -1,11 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { errorText } from '../../core/log.ts';
+import { memoryStorage } from '../../core/memory-storage.ts';
 import type { ConnectInfo, RoomContext, Services } from '../../core/ports.ts';
 import { dispatch, type Room } from '../../core/room.ts';
 import { createRoom, isEphemeral } from '../../core/rooms/index.ts';
 import { createServices, type Env } from './services.ts';
 import { type Attachment, HibernatableConnection } from './socket.ts';
-import { memoryStorage, sqlStorage } from './storage.ts';
+import { sqlStorage } from './storage.ts';
 
 /** The Worker forwards a socket upgrade with these: which room, and the core's ConnectInfo as JSON. */
 export const ROOM_HEADER = 'x-edgecam-room';

@@ -35,21 +35,3 @@ export function sqlStorage(storage: DurableObjectStorage): RoomStorage {
     deleteAll: () => void sql.exec('DELETE FROM kv'),
   };
 }
-
-/**
- * For rooms that live only as long as their socket (connection rooms): they keep what matters in the
- * socket attachment, and an object that never writes leaves nothing stored behind once it is closed.
- */
-export function memoryStorage(): RoomStorage {
-  const data = new Map<string, unknown>();
-  return {
-    get: <T>(key: string) => data.get(key) as T | undefined,
-    put: (key, value) => void data.set(key, value),
-    putMany: (entries) => {
-      for (const [key, value] of Object.entries(entries)) data.set(key, value);
-    },
-    delete: (key) => void data.delete(key),
-    list: <T>(prefix: string) => new Map([...data].filter(([key]) => key.startsWith(prefix)) as [string, T][]),
-    deleteAll: () => data.clear(),
-  };
-}
