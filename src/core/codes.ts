@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'device_offline'
   | 'session_not_found'
   | 'too_many_sessions'
+  | 'too_many_subscriptions'
+  | 'unknown_key'
+  | 'permission_denied'
+  | 'invalid_value'
   | 'rate_limited'
   | 'internal';
 

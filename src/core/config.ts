@@ -68,6 +68,8 @@ const EnvSchema = v.object({
   MAX_WATCHES_PER_SOCKET: integer(16, 1),
   MAX_VIEWERS_PER_DEVICE: integer(64, 1),
   WATCH_ANSWER_TIMEOUT_S: seconds(30),
+  STATE_LOG_SIZE: integer(1000, 1, 100_000),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: integer(256, 1),
   LOGIN_MAX_FAILURES: integer(10, 1, 10),
   LOGIN_MAX_FAILURES_PER_CLIENT: integer(30, 1),
   LOGIN_WINDOW_S: integer(900, 1, WEEK_S),
@@ -104,6 +106,8 @@ export interface Config {
   maxWatchesPerSocket: number;
   maxViewersPerDevice: number;
   watchAnswerTimeoutMs: number;
+  stateLogSize: number;
+  maxSubscriptionsPerSocket: number;
   loginMaxFailures: number;
   loginMaxFailuresPerClient: number;
   loginWindowMs: number;
@@ -159,6 +163,8 @@ export function loadConfig(env: Record<string, unknown>): Config {
     maxWatchesPerSocket: e.MAX_WATCHES_PER_SOCKET,
     maxViewersPerDevice: e.MAX_VIEWERS_PER_DEVICE,
     watchAnswerTimeoutMs: e.WATCH_ANSWER_TIMEOUT_S * 1000,
+    stateLogSize: e.STATE_LOG_SIZE,
+    maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     loginMaxFailures: e.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerClient: e.LOGIN_MAX_FAILURES_PER_CLIENT,
     loginWindowMs: e.LOGIN_WINDOW_S * 1000,

@@ -41,6 +41,10 @@ export interface RoomStorage {
 export interface ConnectInfo {
   path: string;
   clientAddress: string;
+  /** /api/v1: the last sequence number the client saw, to catch up from. */
+  since?: number;
+  /** Set when the upgrade must be refused after it completes (close 1008 with this reason). */
+  refuse?: string;
 }
 
 /** A room's view of its platform: a Durable Object's `ctx`, or the in-process host's equivalent. */

@@ -222,7 +222,10 @@ describe('watch sessions', () => {
     device.envelope('signal_answer', { session_id: s1, sdp: { type: 'answer', sdp: 'for-v1' } });
     assert.equal(((await v1.next('signal_answer')).payload.sdp as { sdp: string }).sdp, 'for-v1');
     assert.equal(((await v2.next('signal_answer')).payload.sdp as { sdp: string }).sdp, 'for-v2');
-    assert.deepEqual(v1.drain(), []);
+    assert.deepEqual(
+      v1.drain().filter((m) => m.type.startsWith('signal_')),
+      [],
+    );
     v1.close();
     v2.close();
     device.close();

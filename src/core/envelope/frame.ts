@@ -11,6 +11,6 @@ export function frame(type: string, payload: unknown, requestId?: string): strin
     : `{"type":"${type}","request_id":${JSON.stringify(requestId)},"ts":"${ts}","payload":${JSON.stringify(payload)}}`;
 }
 
-export function errorFrame(code: ErrorCode, message: string, requestId?: string): string {
-  return frame('error', { message, code }, requestId);
+export function errorFrame(code: ErrorCode, message: string, requestId?: string, extra?: object): string {
+  return frame('error', { message, code, ...extra }, requestId);
 }

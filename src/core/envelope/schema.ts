@@ -55,6 +55,22 @@ export const Payloads = {
   signalSdp: v.object({ session_id: SessionId, sdp: Sdp }),
   signalIce: v.object({ session_id: SessionId, candidate: Candidate }),
   endWatch: v.object({ session_id: SessionId }),
+  subscribe: v.object({
+    device_ids: v.pipe(v.array(DeviceId, 'device_ids must be a list of device ids'), v.minLength(1), v.maxLength(256)),
+    // The last seq seen per device, to catch up from after a reconnect.
+    since: v.optional(v.record(DeviceId, v.pipe(v.number(), v.integer(), v.minValue(0)))),
+  }),
+  unsubscribe: v.object({ device_ids: v.pipe(v.array(DeviceId, 'device_ids must be a list of device ids'), v.maxLength(256)) }),
+  stateGet: v.object({ device_id: DeviceId, since: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
+  stateSet: v.object({
+    device_id: DeviceId,
+    changes: v.record(v.string(), v.unknown(), 'changes must be an object of key: value'),
+  }),
+  status: v.object({
+    success: v.optional(v.boolean('success must be true or false')),
+    message: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+    state: v.optional(v.record(v.string(), v.unknown(), 'state must be an object of key: value')),
+  }),
   // Presence is the device's own metadata (battery, temperature…): any flat object, kept small.
   presence: v.pipe(
     v.record(

@@ -4,12 +4,15 @@ import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import * as v from 'valibot';
 import { hashDeviceKey, newDeviceKey } from '../auth/device-key.ts';
+import { passwordLogin } from '../auth/login.ts';
 import { signUserToken, verifyUserToken } from '../auth/tokens.ts';
 import { describeIssues } from '../envelope/schema.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Services } from '../ports.ts';
 import { roomId } from '../rooms/index.ts';
 import type { Profile } from '../rooms/user-room.ts';
+import { describeKeys } from '../state/describe.ts';
+import type { StateError } from '../state/model.ts';
 import { originAllowed } from './origin.ts';
 import { DeviceId, LoginBody, NewDeviceBody, NewUserBody, Username } from './schemas.ts';
 
@@ -99,24 +102,13 @@ export function createApp(opts: AppOptions): Hono<Env> {
   app.post('/api/login', async (c) => {
     const body = await readBody(c, LoginBody);
     if (body instanceof Response) return body;
-    const window = config.loginWindowMs;
-    const client = rooms.limiter(`client:${opts.clientAddress(c)}`);
-    const account = rooms.limiter(`user:${body.username}`);
-    const wait = Math.max(
-      await client.retryAfter(config.loginMaxFailuresPerClient, window),
-      await account.retryAfter(config.loginMaxFailures, window),
-    );
-    if (wait > 0) {
-      c.header('Retry-After', String(wait));
-      return c.json({ error: 'Too many failed logins; try again later', retry_after: wait }, 429);
+    const result = await passwordLogin(services, body.username, body.password, opts.clientAddress(c));
+    if (!result.ok && result.retryAfter) {
+      c.header('Retry-After', String(result.retryAfter));
+      return c.json({ error: 'Too many failed logins; try again later', retry_after: result.retryAfter }, 429);
     }
-    await rooms.directory().bootstrap();
-    const profile = await rooms.user(body.username).verify(body.password);
-    if (!profile) {
-      await Promise.all([client.fail(window), account.fail(window)]);
-      log.warn('login failed', { username: body.username, client: opts.clientAddress(c) });
-      return c.json({ error: 'Invalid username or password' }, 401);
-    }
+    if (!result.ok) return c.json({ error: 'Invalid username or password' }, 401);
+    const profile = result.profile;
     const nowS = Math.floor(services.clock.now() / 1000);
     const token = await signUserToken(services.tokens, { sub: profile.username, role: profile.role }, nowS);
     log.info('login', { username: profile.username, role: profile.role });
@@ -201,8 +193,31 @@ export function createApp(opts: AppOptions): Hono<Env> {
     return c.body(null, 204);
   });
 
-  for (const path of ['/ws/device', '/ws/viewer']) {
-    app.get(path, (c) => {
+  app.get('/api/schema', (c) => c.json({ anonymous_read: config.anonymousRead, keys: describeKeys() }));
+
+  app.get('/api/devices/:id/state', requireUser, async (c) => {
+    const id = c.req.param('id');
+    const read = v.is(DeviceId, id) && mayAccess(c.get('user'), id) ? await rooms.device(id).readState() : null;
+    if (!read) return c.json({ error: 'Device not found', device_id: id }, 404);
+    c.header('X-State-Seq', String(read.seq));
+    return c.json(read.state);
+  });
+
+  app.patch('/api/devices/:id/state', requireUser, async (c) => {
+    const id = c.req.param('id');
+    const user = c.get('user');
+    if (!v.is(DeviceId, id) || !mayAccess(user, id)) return c.json({ error: 'Device not found', device_id: id }, 404);
+    const body = await readBody(c, v.record(v.string(), v.unknown(), 'body must be an object of key: value'));
+    if (body instanceof Response) return body;
+    const result = await rooms.device(id).applyChanges({ kind: 'user', username: user.username, role: user.role }, body);
+    if (!result) return c.json({ error: 'Device not found', device_id: id }, 404);
+    if (!result.ok) return c.json(result.error, statusOf(result.error));
+    c.header('X-State-Seq', String(result.seq));
+    return c.json(result.applied);
+  });
+
+  const socketRoute = (path: string, target: (c: Context, info: ConnectInfo) => Promise<[string, ConnectInfo]>) =>
+    app.get(path, async (c) => {
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
         c.header('Upgrade', 'websocket');
         return c.json({ error: 'Upgrade Required', hint: `open ${path} with a WebSocket client` }, 426);
@@ -211,9 +226,38 @@ export function createApp(opts: AppOptions): Hono<Env> {
       if (!/^[A-Za-z0-9+/]{22}==$/.test(key) || c.req.header('sec-websocket-version') !== '13') {
         return c.json({ error: 'Bad WebSocket upgrade: needs a valid Sec-WebSocket-Key and Sec-WebSocket-Version: 13' }, 400);
       }
-      return opts.upgrade(c, roomId.connection(crypto.randomUUID()), { path, clientAddress: opts.clientAddress(c) });
+      const [room, info] = await target(c, { path, clientAddress: opts.clientAddress(c) });
+      return opts.upgrade(c, room, info);
     });
-  }
+  const ownRoom = async (_c: Context, info: ConnectInfo): Promise<[string, ConnectInfo]> => [
+    roomId.connection(crypto.randomUUID()),
+    info,
+  ];
+  socketRoute('/ws/device', ownRoom);
+  socketRoute('/ws/viewer', ownRoom);
+  socketRoute('/api/v1', async (c, info) => {
+    // The device is chosen by ?device=, else the only one registered. A refusal still completes the
+    // upgrade, so the client sees a close 1008 with the reason rather than a bare HTTP error.
+    const refuse = (reason: string): [string, ConnectInfo] => [
+      roomId.connection(crypto.randomUUID()),
+      { ...info, refuse: reason },
+    ];
+    const since = c.req.query('since');
+    if (since !== undefined && !/^\d{1,15}$/.test(since)) return refuse('since must be a sequence number');
+    let device = c.req.query('device');
+    if (device === undefined) {
+      const devices = await rooms.directory().listDevices();
+      if (devices.length !== 1) {
+        return refuse(
+          devices.length === 0 ? 'No device is registered' : 'Several devices are registered: choose one with ?device=<id>',
+        );
+      }
+      device = (devices[0] as { device_id: string }).device_id;
+    } else if (!v.is(DeviceId, device) || !(await rooms.device(device).info())) {
+      return refuse(`Unknown device: ${device.slice(0, 64)}`);
+    }
+    return [roomId.device(device), { ...info, ...(since !== undefined ? { since: Number(since) } : {}) }];
+  });
 
   app.notFound((c) => c.json({ error: 'Not found', path: c.req.path }, 404));
   app.onError((error, c) => {
@@ -233,4 +277,8 @@ async function readBody<S extends v.GenericSchema>(c: Context, schema: S): Promi
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) return c.json({ error: 'Invalid request', message: describeIssues(parsed.issues, 'body') }, 400);
   return parsed.output;
+}
+
+function statusOf(error: StateError): 400 | 403 {
+  return error.error === 'Permission denied' ? 403 : 400;
 }

@@ -3,11 +3,12 @@ import { verifyUserToken } from '../auth/tokens.ts';
 import { Close, type ErrorCode, ErrorText } from '../codes.ts';
 import { errorFrame, frame } from '../envelope/frame.ts';
 import { describeIssues, Envelope, Payloads } from '../envelope/schema.ts';
+import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection } from '../ports.ts';
-import { TokenBucket } from '../rate-limit.ts';
 import { Room, safeClose } from '../room.ts';
 import type { Profile } from './user-room.ts';
+import { type EnvelopeContext, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
 
 /**
  * The room of one `/ws/device` or `/ws/viewer` socket: it speaks the envelope protocol (seed 003) to
@@ -26,6 +27,8 @@ interface SocketState {
   viewer?: Profile;
   /** Watch sessions of this socket: session id → device id. */
   sessions: Record<string, string>;
+  /** Devices whose state and status this (viewer) socket receives. */
+  subscriptions: string[];
 }
 
 export interface SessionChange {
@@ -39,20 +42,18 @@ export interface ConnectionRoomApi {
   disconnect(code: number, reason: string): void;
 }
 
-const MAX_PENDING = 64;
-
-export class ConnectionRoom extends Room implements ConnectionRoomApi {
+export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeContext {
+  /** How device rooms address this room: `rooms.connection(name)`. */
+  readonly name = this.ctx.id.slice('connection:'.length);
   private lastSeen = this.services.clock.now();
   private lastTouch = 0;
-  private bucket: TokenBucket | undefined;
-  private floodStrikes = 0;
-  /** Frames that arrived while an async step (hello, watch) was running: handled in order after it. */
-  private pending: string[] | null = null;
+  private limits: InboundLimits | undefined;
+  /** Frames that arrive while an async step (hello, watch) runs wait behind it, in order. */
+  private queue: InOrder<string> | undefined;
   private closed = false;
 
-  /** How device rooms address this room: `rooms.connection(name)`. */
-  private get name(): string {
-    return this.ctx.id.slice('connection:'.length);
+  override get services() {
+    return this.ctx.services;
   }
 
   private socket(): Connection<SocketState> | undefined {
@@ -62,33 +63,34 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
 
   override onConnect(conn: Connection, info: ConnectInfo): void {
     const role: Role = info.path === '/ws/device' ? 'device' : 'viewer';
-    const state: SocketState = { role, clientAddress: info.clientAddress, openedAt: this.services.clock.now(), sessions: {} };
+    const openedAt = this.services.clock.now();
+    const state: SocketState = { role, clientAddress: info.clientAddress, openedAt, sessions: {}, subscriptions: [] };
     conn.setState(state);
+    if (info.refuse) return this.shut(conn as Connection<SocketState>, Close.policy, info.refuse);
     this.ctx.setAlarm(state.openedAt + this.services.config.helloTimeoutMs);
   }
 
   override onMessage(conn: Connection, data: string | ArrayBuffer): void {
     const socket = conn as Connection<SocketState>;
-    const { config, clock } = this.services;
-    const now = clock.now();
+    const now = this.services.clock.now();
     this.lastSeen = now;
     if (this.closed) return;
-    const size = typeof data === 'string' ? byteLength(data, config.maxMessageBytes) : data.byteLength;
-    if (size > config.maxMessageBytes)
-      return this.shut(socket, Close.tooBig, `Message larger than ${config.maxMessageBytes} bytes`);
-    this.bucket ??= new TokenBucket(config.rateLimitPerS, config.rateLimitBurst, now);
-    if (!this.bucket.take(now)) return this.overLimit(socket);
-    this.floodStrikes = 0;
+    this.limits ??= new InboundLimits(this.services.config, now);
+    const verdict = this.limits.check(data, now);
+    if (!verdict.ok) {
+      if (verdict.error) this.fail(socket, 'rate_limited', verdict.error);
+      if (verdict.close) this.shut(socket, ...verdict.close);
+      return;
+    }
     if (typeof data !== 'string') {
       return this.fail(socket, 'bad_message', 'Binary frames are not supported here: send JSON text frames');
     }
-    if (this.pending) {
-      if (this.pending.length >= MAX_PENDING)
-        return this.shut(socket, Close.policy, 'Too many messages before the previous request finished');
-      this.pending.push(data);
-      return;
-    }
-    this.handle(socket, data);
+    this.queue ??= new InOrder<string>(
+      (text) => this.handle(socket, text),
+      64,
+      () => this.shut(socket, Close.policy, 'Too many messages before the previous request finished'),
+    );
+    this.queue.push(data);
   }
 
   override onClose(conn: Connection): void {
@@ -133,7 +135,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
 
   // — the protocol —
 
-  private handle(socket: Connection<SocketState>, text: string): void {
+  private handle(socket: Connection<SocketState>, text: string): void | Promise<void> {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -157,9 +159,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
         this.fail(socket, 'unauthorized', ErrorText.unauthorized, message.request_id);
         return this.shut(socket, Close.policy, 'Send hello first');
       }
-      return state.role === 'device'
-        ? this.run(socket, this.deviceHello(socket, message))
-        : this.run(socket, this.viewerHello(socket, message));
+      return this.run(socket, state.role === 'device' ? this.deviceHello(socket, message) : this.viewerHello(socket, message));
     }
     if (message.type === 'heartbeat') {
       this.touchDevice(socket);
@@ -171,8 +171,13 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     if (message.type === 'end_watch') return this.endWatch(socket, message);
     if (state.role === 'device') {
       if (message.type === 'device_presence') return this.presence(socket, message);
-    } else if (message.type === 'watch_request') {
-      return this.run(socket, this.watch(socket, message));
+      if (message.type === 'status') return this.run(socket, this.status(socket, message));
+    } else {
+      if (message.type === 'watch_request') return this.run(socket, this.watch(socket, message));
+      if (message.type === 'subscribe') return this.run(socket, subscribe(this, socket, message));
+      if (message.type === 'unsubscribe') return unsubscribe(this, socket, message);
+      if (message.type === 'state_get') return this.run(socket, stateGet(this, socket, message));
+      if (message.type === 'state_set') return this.run(socket, stateSet(this, socket, message));
     }
     if (KNOWN_TYPES.has(message.type)) {
       const path = state.role === 'device' ? '/ws/device' : '/ws/viewer';
@@ -205,6 +210,24 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
     this.lastTouch = this.services.clock.now();
     this.armHeartbeat();
     socket.send(frame('hello_ack', { device_id, server_time: new Date().toISOString() }, message.request_id));
+    socket.send(frame('settings', { settings: result.settings, seq: result.seq, snapshot: true }));
+  }
+
+  /** The device's report: what it applied becomes the state; a command reply is logged. */
+  private async status(socket: Connection<SocketState>, message: Envelope): Promise<void> {
+    const payload = this.payload(socket, message, Payloads.status);
+    if (!payload) return;
+    const device = socket.state.device as string;
+    if (payload.success === false) {
+      this.services.log.warn('device reports failure', { device, request: message.request_id, message: payload.message });
+    }
+    if (!payload.state) return;
+    const result = await this.services.rooms.device(device).deviceReport(this.name, payload.state);
+    if (result && !result.ok) {
+      const problem = result.error;
+      const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
+      this.fail(socket, 'invalid_value', `${problem.error} in status.state`, message.request_id, extra);
+    }
   }
 
   private async viewerHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {
@@ -265,7 +288,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       return this.fail(socket, code, text, message.request_id);
     }
     if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.name, [result.session_id]);
-    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: deviceId } });
+    // Watching subscribes to the device's state and status too (the device room did its part).
+    const subscriptions = [...new Set([...socket.state.subscriptions, deviceId])];
+    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: deviceId }, subscriptions });
     socket.send(
       frame(
         'watch_ready',
@@ -331,38 +356,19 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
   // — plumbing —
 
   /** The payload of `message` checked against `schema`, or undefined after telling the client what is wrong. */
-  private payload<S extends v.GenericSchema>(
-    socket: Connection<SocketState>,
-    message: Envelope,
-    schema: S,
-  ): v.InferOutput<S> | undefined {
+  payload<S extends v.GenericSchema>(socket: Connection, message: Envelope, schema: S): v.InferOutput<S> | undefined {
     const parsed = v.safeParse(schema, message.payload);
     if (parsed.success) return parsed.output;
     this.fail(socket, 'bad_message', `Invalid ${message.type}: ${describeIssues(parsed.issues, 'payload')}`, message.request_id);
     return undefined;
   }
 
-  /** Runs an async step with later frames held back, so a fast client's messages keep their order. */
-  private run(socket: Connection<SocketState>, step: Promise<void>): void {
-    this.pending = [];
-    step
-      .catch((error) => {
-        this.logFailure(error);
-        this.shut(socket, Close.serverError, 'Internal server error');
-      })
-      .finally(() => {
-        const queued = this.pending ?? [];
-        this.pending = null;
-        for (let i = 0; i < queued.length; i++) {
-          if (this.closed) return;
-          if (this.pending) {
-            // Another async step started: it holds the rest back in turn.
-            (this.pending as string[]).push(...queued.slice(i));
-            return;
-          }
-          this.handle(socket, queued[i] as string);
-        }
-      });
+  /** An async step: a failure closes this socket only; InOrder holds later frames back until it ends. */
+  private run(socket: Connection<SocketState>, step: Promise<void>): Promise<void> {
+    return step.catch((error) => {
+      this.logFailure(error);
+      this.shut(socket, Close.serverError, 'Internal server error');
+    });
   }
 
   private authenticated(state: SocketState): boolean {
@@ -388,21 +394,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       );
   }
 
-  private overLimit(socket: Connection<SocketState>): void {
-    this.floodStrikes++;
-    if (this.floodStrikes === 1) {
-      this.fail(
-        socket,
-        'rate_limited',
-        `Rate limit exceeded: at most ${this.services.config.rateLimitPerS} messages/s; this message was dropped`,
-      );
-    } else if (this.floodStrikes > this.services.config.rateLimitPerS) {
-      this.shut(socket, Close.policy, 'Rate limit exceeded');
-    }
-  }
-
-  private fail(socket: Connection<SocketState>, code: ErrorCode, message: string, requestId?: string): void {
-    socket.send(errorFrame(code, message, requestId));
+  fail(socket: Connection, code: ErrorCode, message: string, requestId?: string, extra?: object): void {
+    socket.send(errorFrame(code, message, requestId, extra));
   }
 
   private shut(socket: Connection<SocketState>, code: number, reason: string): void {
@@ -424,6 +417,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi {
       const byDevice = new Map<string, string[]>();
       for (const [session, device] of Object.entries(state.sessions))
         byDevice.set(device, [...(byDevice.get(device) ?? []), session]);
+      for (const device of state.subscriptions) if (!byDevice.has(device)) byDevice.set(device, []);
       for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.name, sessions).catch(this.logFailure);
     }
   }
@@ -442,10 +436,9 @@ const KNOWN_TYPES = new Set([
   'signal_ice',
   'end_watch',
   'device_presence',
+  'status',
+  'subscribe',
+  'unsubscribe',
+  'state_get',
+  'state_set',
 ]);
-
-/** UTF-8 length, computed only when the string could be over the limit. */
-function byteLength(text: string, limit: number): number {
-  if (text.length * 3 <= limit) return text.length;
-  return new TextEncoder().encode(text).byteLength;
-}

@@ -1,14 +1,19 @@
 import { type DeviceKeyHash, verifyDeviceKey } from '../auth/device-key.ts';
-import { Close, type WatchEndReason } from '../codes.ts';
+import { Close } from '../codes.ts';
 import { frame } from '../envelope/frame.ts';
 import { errorText } from '../log.ts';
-import { Room } from '../room.ts';
-import { type IceServer, iceServers } from '../turn.ts';
+import type { ConnectInfo, Connection } from '../ports.ts';
+import { Room, safeClose } from '../room.ts';
+import type { State } from '../state/keys.ts';
+import { type Actor, validateChanges } from '../state/model.ts';
+import { type CatchUp, StateStore } from '../state/store.ts';
+import { ApiV1, type Applied, type StateHost } from './api-v1.ts';
+import { type WatchResult, WatchSessions } from './watch-sessions.ts';
 
 /**
  * One device: its registration, its live link (the connection room holding its /ws/device socket),
- * its presence, and the watch sessions between it and viewers. Everything that must survive an
- * eviction or restart is in storage; the fields below are a cache rebuilt in the constructor.
+ * presence, camera state, the viewers subscribed to it, its /api/v1 sockets, and its watch sessions.
+ * Everything that must survive an eviction or restart is in storage; fields are a cache rebuilt here.
  */
 
 export interface Registration {
@@ -23,13 +28,6 @@ interface Link {
   since: number;
 }
 
-interface Session {
-  viewer: string;
-  user: string;
-  created: number;
-  answered: boolean;
-}
-
 export interface DeviceInfo {
   device_id: string;
   name: string;
@@ -38,10 +36,8 @@ export interface DeviceInfo {
   last_seen: string | null;
 }
 
-export type HelloResult = { ok: true } | { ok: false; reason: 'not_found' | 'bad_key' };
-export type WatchResult =
-  | { ok: true; session_id: string; ice_servers: IceServer[] }
-  | { ok: false; reason: 'not_found' | 'offline' | 'too_many_viewers' };
+export type HelloResult = { ok: true; settings: State; seq: number } | { ok: false; reason: 'not_found' | 'bad_key' };
+export type { Applied, WatchResult };
 
 export interface DeviceRoomApi {
   register(registration: Registration): 'created' | 'exists';
@@ -51,6 +47,12 @@ export interface DeviceRoomApi {
   deviceGone(conn: string): void;
   touch(conn: string): boolean;
   presence(conn: string, presence: Record<string, unknown>): void;
+  deviceReport(conn: string, state: Record<string, unknown>): Applied | null;
+  readState(): { state: State; seq: number } | null;
+  catchUp(since: number | undefined): CatchUp | null;
+  applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null;
+  subscribe(conn: string, since: number | undefined): boolean;
+  unsubscribe(conn: string): void;
   watch(viewer: string, user: string): Promise<WatchResult>;
   relayFromViewer(viewer: string, session: string, message: string): void;
   relayFromDevice(conn: string, session: string, message: string, answered: boolean): void;
@@ -60,23 +62,14 @@ export interface DeviceRoomApi {
 }
 
 export class DeviceRoom extends Room implements DeviceRoomApi {
-  private registration: Registration | undefined;
-  private link: Link | undefined;
-  private lastSeen: number | undefined;
-  private readonly sessions = new Map<string, Session>();
-
-  constructor(...args: ConstructorParameters<typeof Room>) {
-    super(...args);
-    const storage = this.ctx.storage;
-    this.registration = storage.get<Registration>('registration');
-    this.link = storage.get<Link>('link');
-    this.lastSeen = storage.get<number>('last_seen');
-    for (const [key, session] of storage.list<Session>('session:')) this.sessions.set(key.slice(8), session);
-  }
-
-  private get deviceId(): string {
-    return this.ctx.id.slice('device:'.length);
-  }
+  readonly deviceId = this.ctx.id.slice('device:'.length);
+  private registration = this.ctx.storage.get<Registration>('registration');
+  private link = this.ctx.storage.get<Link>('link');
+  private lastSeen = this.ctx.storage.get<number>('last_seen');
+  private readonly store = new StateStore(this.ctx.storage, this.services.config.stateLogSize);
+  private readonly subscribers = new Set([...this.ctx.storage.list('sub:').keys()].map((key) => key.slice(4)));
+  private readonly sessions = new WatchSessions(this);
+  private readonly apiV1 = new ApiV1(this.stateHost());
 
   /** Online = a live link that has shown signs of life within the heartbeat timeout. */
   private online(now = this.services.clock.now()): boolean {
@@ -84,6 +77,16 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
       this.link !== undefined && this.lastSeen !== undefined && now - this.lastSeen < this.services.config.heartbeatTimeoutMs
     );
   }
+
+  deviceLink(): string | undefined {
+    return this.online() ? this.link?.conn : undefined;
+  }
+
+  linkLost(conn: string): void {
+    this.deviceGone(conn);
+  }
+
+  // — registry —
 
   register(registration: Registration): 'created' | 'exists' {
     if (this.registration) return 'exists';
@@ -94,10 +97,14 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   unregister(): void {
     if (this.link) this.rooms.connection(this.link.conn).disconnect(Close.deviceRemoved, 'Device removed').catch(this.logFailure);
-    this.endAllSessions('device_disconnected');
+    this.sessions.endAll('device_disconnected');
+    for (const conn of this.ctx.connections()) safeClose(conn, Close.deviceRemoved, 'Device removed');
     this.registration = undefined;
     this.link = undefined;
     this.lastSeen = undefined;
+    this.publishStatus();
+    this.subscribers.clear();
+    this.store.clear();
     this.ctx.storage.deleteAll();
     this.ctx.deleteAlarm();
   }
@@ -113,6 +120,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     };
   }
 
+  // — the device's own link —
+
   async deviceHello(conn: string, key: string): Promise<HelloResult> {
     const stored = this.registration;
     if (!stored) return { ok: false, reason: 'not_found' };
@@ -123,7 +132,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     const previous = this.link;
     if (previous && previous.conn !== conn) {
       // The old socket's peer connections die with it; viewers hear it as a device disconnect.
-      this.endAllSessions('device_disconnected');
+      this.sessions.endAll('device_disconnected');
       this.rooms.connection(previous.conn).disconnect(Close.replaced, 'Replaced by a newer connection').catch(this.logFailure);
       this.services.log.info('device connection replaced', { device: this.deviceId, old: previous.conn, conn });
     }
@@ -132,15 +141,18 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.lastSeen = now;
     this.ctx.storage.putMany({ link: this.link, last_seen: now });
     this.services.log.info('device online', { device: this.deviceId, conn });
-    return { ok: true };
+    this.publishStatus();
+    // The device gets its full desired state on every (re)connect, right after hello_ack.
+    return { ok: true, settings: { ...this.store.state }, seq: this.store.seq };
   }
 
   deviceGone(conn: string): void {
     if (this.link?.conn !== conn) return;
     this.link = undefined;
     this.ctx.storage.delete('link');
-    this.endAllSessions('device_disconnected');
+    this.sessions.endAll('device_disconnected');
     this.services.log.info('device offline', { device: this.deviceId, conn });
+    this.publishStatus();
   }
 
   touch(conn: string): boolean {
@@ -153,133 +165,164 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   presence(conn: string, presence: Record<string, unknown>): void {
     if (!this.touch(conn)) return;
     this.ctx.storage.put('presence', presence);
+    this.publishStatus();
   }
+
+  /** The device says what it actually applied: that is the state now, broadcast like any change. */
+  deviceReport(conn: string, state: Record<string, unknown>): Applied | null {
+    if (this.link?.conn !== conn) return null;
+    return this.applyChanges({ kind: 'device' }, state);
+  }
+
+  // — camera state —
+
+  readState(): { state: State; seq: number } | null {
+    return this.registration ? { state: { ...this.store.state }, seq: this.store.seq } : null;
+  }
+
+  catchUp(since: number | undefined): CatchUp | null {
+    return this.registration ? this.store.since(since) : null;
+  }
+
+  /** Validates the whole batch, persists it, then tells everyone: the order every protocol relies on. */
+  applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null {
+    if (!this.registration) return null;
+    const checked = validateChanges(actor, input);
+    if (!checked.ok) return checked;
+    const { changes, triggers } = checked;
+    const seq = Object.keys(changes).length > 0 ? this.store.apply(changes) : this.store.seq;
+    if (Object.keys(changes).length > 0) this.publish(changes, seq, actor);
+    for (const trigger of triggers) this.toDevice(frame('command', { command: trigger, request_id: crypto.randomUUID() }));
+    const applied: Record<string, unknown> = { ...changes };
+    for (const trigger of triggers) applied[trigger] = true;
+    return { ok: true, applied, seq };
+  }
+
+  subscribe(conn: string, since: number | undefined): boolean {
+    if (!this.registration) return false;
+    if (!this.subscribers.has(conn)) {
+      this.subscribers.add(conn);
+      this.ctx.storage.put(`sub:${conn}`, 1);
+    }
+    // Delivered from here, not returned, so it can never overtake a later broadcast to this subscriber.
+    const target = this.rooms.connection(conn);
+    const catchUp = this.store.since(since);
+    if (catchUp.snapshot) {
+      target.deliver(this.stateFrame(catchUp.state, catchUp.seq, true)).catch(this.logFailure);
+    } else {
+      for (const entry of catchUp.changes)
+        target.deliver(this.stateFrame(entry.changes, entry.seq, false)).catch(this.logFailure);
+    }
+    target.deliver(this.statusFrame()).catch(this.logFailure);
+    return true;
+  }
+
+  unsubscribe(conn: string): void {
+    if (this.subscribers.delete(conn)) this.ctx.storage.delete(`sub:${conn}`);
+  }
+
+  // — watch sessions —
 
   async watch(viewer: string, user: string): Promise<WatchResult> {
     if (!this.registration) return { ok: false, reason: 'not_found' };
-    const link = this.link;
-    if (!link || !this.online()) return { ok: false, reason: 'offline' };
-    if (this.sessions.size >= this.services.config.maxViewersPerDevice) return { ok: false, reason: 'too_many_viewers' };
-
-    const sessionId = crypto.randomUUID();
-    const short = sessionId.slice(0, 8);
-    const nowS = Math.floor(this.services.clock.now() / 1000);
-    const [viewerIce, deviceIce] = await Promise.all([
-      iceServers(this.services.config, `viewer_${user}_${short}`, nowS),
-      iceServers(this.services.config, `device_${short}`, nowS),
-    ]);
-    if (this.link !== link) return { ok: false, reason: 'offline' };
-
-    const session: Session = { viewer, user, created: this.services.clock.now(), answered: false };
-    this.sessions.set(sessionId, session);
-    this.ctx.storage.put(`session:${sessionId}`, session);
-    const request = frame('watch_request', { session_id: sessionId, user_id: user, ice_servers: deviceIce });
-    const delivered = await this.rooms.connection(link.conn).deliver(request, { add: sessionId });
-    if (!delivered) {
-      // The link was stale (its socket died without a close): the device is offline after all.
-      this.dropSession(sessionId);
-      this.deviceGone(link.conn);
-      return { ok: false, reason: 'offline' };
-    }
-    this.scheduleTimeouts();
-    this.services.log.info('watch started', { device: this.deviceId, session: sessionId, user });
-    return { ok: true, session_id: sessionId, ice_servers: viewerIce };
+    const result = await this.sessions.start(viewer, user);
+    // Watching a device subscribes to its state and status.
+    if (result.ok) this.subscribe(viewer, undefined);
+    return result;
   }
 
   relayFromViewer(viewer: string, sessionId: string, message: string): void {
-    const session = this.sessions.get(sessionId);
-    if (!session || session.viewer !== viewer || !this.link) return;
-    const conn = this.link.conn;
-    this.rooms
-      .connection(conn)
-      .deliver(message)
-      .then((ok) => ok || this.deviceGone(conn), this.logFailure);
+    this.sessions.relayFromViewer(viewer, sessionId, message);
   }
 
   relayFromDevice(conn: string, sessionId: string, message: string, answered: boolean): void {
-    const session = this.sessions.get(sessionId);
-    if (!session || this.link?.conn !== conn) return;
-    if (answered && !session.answered) {
-      session.answered = true;
-      this.ctx.storage.put(`session:${sessionId}`, session);
-    }
-    this.rooms
-      .connection(session.viewer)
-      .deliver(message)
-      .then((ok) => ok || this.endSession(sessionId, 'viewer_disconnected'), this.logFailure);
+    if (this.link?.conn === conn) this.sessions.relayFromDevice(sessionId, message, answered);
   }
 
   endWatch(viewer: string, sessionId: string): boolean {
-    const session = this.sessions.get(sessionId);
-    if (!session || session.viewer !== viewer) return false;
-    this.endSession(sessionId, 'user_ended', { notifyViewer: false });
-    return true;
+    return this.sessions.endByViewer(viewer, sessionId);
   }
 
-  /** The device gave up on a session (say, the camera is busy): the viewer hears "error". */
   endFromDevice(conn: string, sessionId: string): boolean {
-    if (this.link?.conn !== conn || !this.sessions.has(sessionId)) return false;
-    this.endSession(sessionId, 'error', { notifyDevice: false });
-    return true;
+    return this.link?.conn === conn && this.sessions.endByDevice(sessionId);
   }
 
   viewerGone(viewer: string, sessionIds: string[]): void {
-    for (const id of sessionIds) {
-      if (this.sessions.get(id)?.viewer === viewer) this.endSession(id, 'viewer_disconnected', { notifyViewer: false });
-    }
+    this.sessions.viewerGone(viewer, sessionIds);
+    this.unsubscribe(viewer);
   }
 
   override onAlarm(): void {
-    const deadline = this.services.clock.now() - this.services.config.watchAnswerTimeoutMs;
-    for (const [id, session] of this.sessions) {
-      if (!session.answered && session.created <= deadline) this.endSession(id, 'timeout');
-    }
-    this.scheduleTimeouts();
+    this.sessions.expire();
   }
 
-  /** One alarm covers every session still waiting for the device's answer. */
-  private scheduleTimeouts(): void {
-    let next = Number.POSITIVE_INFINITY;
-    for (const session of this.sessions.values()) if (!session.answered) next = Math.min(next, session.created);
-    if (next === Number.POSITIVE_INFINITY) this.ctx.deleteAlarm();
-    else this.ctx.setAlarm(next + this.services.config.watchAnswerTimeoutMs);
+  // — sockets this room holds itself (/api/v1) —
+
+  override onConnect(conn: Connection, info: ConnectInfo): void {
+    this.apiV1.connect(conn, info);
   }
 
-  private endSession(
-    sessionId: string,
-    reason: WatchEndReason,
-    opts: { notifyViewer?: boolean; notifyDevice?: boolean } = {},
-  ): void {
-    const session = this.sessions.get(sessionId);
-    if (!session) return;
-    this.dropSession(sessionId);
-    const ended = (extra: object) => frame('watch_ended', { session_id: sessionId, reason, ...extra });
-    if (this.link && opts.notifyDevice !== false) {
-      this.rooms.connection(this.link.conn).deliver(ended({}), { remove: sessionId }).catch(this.logFailure);
-    }
-    if (opts.notifyViewer !== false) {
+  override onMessage(conn: Connection, data: string | ArrayBuffer): void {
+    this.apiV1.message(conn, data);
+  }
+
+  override onClose(conn: Connection): void {
+    this.apiV1.close(conn);
+  }
+
+  // — telling everyone —
+
+  /** Every change, serialised once per protocol, to every client of every protocol. */
+  private publish(changes: State, seq: number, actor: Actor): void {
+    const apiV1 = JSON.stringify({ ...changes, seq });
+    for (const conn of this.ctx.connections()) conn.send(apiV1);
+    this.toSubscribers(this.stateFrame(changes, seq, false));
+    // The device's own report needs no echo.
+    if (actor.kind !== 'device') this.toDevice(frame('settings', { settings: changes, seq }));
+  }
+
+  private publishStatus(): void {
+    this.toSubscribers(this.statusFrame());
+  }
+
+  private toSubscribers(message: string): void {
+    for (const conn of this.subscribers) {
       this.rooms
-        .connection(session.viewer)
-        .deliver(ended({ device_id: this.deviceId }), { remove: sessionId })
-        .catch(this.logFailure);
+        .connection(conn)
+        .deliver(message)
+        .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
-    this.services.log.info('watch ended', { device: this.deviceId, session: sessionId, reason });
   }
 
-  private endAllSessions(reason: WatchEndReason): void {
-    for (const id of [...this.sessions.keys()]) this.endSession(id, reason);
+  private toDevice(message: string): void {
+    const link = this.deviceLink();
+    if (link) this.rooms.connection(link).deliver(message).catch(this.logFailure);
   }
 
-  private dropSession(sessionId: string): void {
-    this.sessions.delete(sessionId);
-    this.ctx.storage.delete(`session:${sessionId}`);
+  private stateFrame(state: State, seq: number, snapshot: boolean): string {
+    return frame('state', { device_id: this.deviceId, seq, snapshot, state });
+  }
+
+  private statusFrame(): string {
+    const info = this.info();
+    return frame('device_status', { device_id: this.deviceId, online: info?.online ?? false, presence: info?.presence ?? null });
+  }
+
+  private stateHost(): StateHost {
+    return {
+      deviceId: this.deviceId,
+      services: this.services,
+      state: () => this.store.state,
+      catchUp: (since) => this.store.since(since),
+      apply: (actor, input) => this.applyChanges(actor, input) ?? { ok: false, error: { error: 'Unknown key', key: '' } },
+    };
   }
 
   private get rooms() {
     return this.services.rooms;
   }
 
-  private readonly logFailure = (error: unknown) => {
+  readonly logFailure = (error: unknown) => {
     this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
   };
 }

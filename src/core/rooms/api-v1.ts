@@ -1,0 +1,177 @@
+import * as v from 'valibot';
+import { passwordLogin } from '../auth/login.ts';
+import { verifyUserToken } from '../auth/tokens.ts';
+import { Close } from '../codes.ts';
+import { InboundLimits, InOrder } from '../inbound.ts';
+import type { ConnectInfo, Connection, Services } from '../ports.ts';
+import { safeClose } from '../room.ts';
+import type { State } from '../state/keys.ts';
+import { type Actor, canRead, permissions, type StateError, unknownKey } from '../state/model.ts';
+import type { CatchUp } from '../state/store.ts';
+import type { Profile } from './user-room.ts';
+
+/**
+ * Seed 002's JSON key/value protocol on /api/v1, for the sockets a device room holds itself:
+ * `{"key": value}` sets (a batch is all or nothing), `{"get": [keys]}` reads, a first message
+ * `{"username", "password"}` or `{"token"}` authenticates; every change is broadcast to every client.
+ */
+
+export interface ApiV1State {
+  protocol: 'api-v1';
+  client: string;
+  user: Profile | null;
+}
+
+export type Applied = { ok: true; applied: Record<string, unknown>; seq: number } | { ok: false; error: StateError };
+
+/** What the protocol needs of its device room. */
+export interface StateHost {
+  readonly deviceId: string;
+  readonly services: Services;
+  state(): State;
+  catchUp(since: number | undefined): CatchUp;
+  apply(actor: Actor, input: Record<string, unknown>): Applied;
+}
+
+const Credentials = v.object({ username: v.pipe(v.string(), v.maxLength(64)), password: v.pipe(v.string(), v.maxLength(256)) });
+const TokenAuth = v.object({ token: v.pipe(v.string(), v.maxLength(4096)) });
+const Get = v.object({ get: v.array(v.string('get must be a list of keys'), 'get must be a list of keys') });
+
+export class ApiV1 {
+  private readonly limits = new Map<string, InboundLimits>();
+  private readonly queues = new Map<string, InOrder<string>>();
+
+  constructor(private readonly host: StateHost) {}
+
+  connect(conn: Connection, info: ConnectInfo): void {
+    conn.setState({ protocol: 'api-v1', client: info.clientAddress, user: null } satisfies ApiV1State);
+    if (info.since === undefined) return;
+    // A reconnecting client says what it last saw and gets exactly what it missed, or a snapshot.
+    const catchUp = this.host.catchUp(info.since);
+    if (catchUp.snapshot) conn.send(JSON.stringify({ ...catchUp.state, seq: catchUp.seq, snapshot: true }));
+    else for (const entry of catchUp.changes) conn.send(JSON.stringify({ ...entry.changes, seq: entry.seq }));
+  }
+
+  message(conn: Connection, data: string | ArrayBuffer): void {
+    const now = this.host.services.clock.now();
+    let limits = this.limits.get(conn.id);
+    if (!limits) {
+      limits = new InboundLimits(this.host.services.config, now);
+      this.limits.set(conn.id, limits);
+    }
+    const verdict = limits.check(data, now);
+    if (!verdict.ok) {
+      if (verdict.error) send(conn, { error: 'Rate limit exceeded', message: verdict.error });
+      if (verdict.close) safeClose(conn, ...verdict.close);
+      return;
+    }
+    if (typeof data !== 'string')
+      return send(conn, { error: 'Invalid message', message: 'Binary frames are not supported here: send JSON text' });
+    let queue = this.queues.get(conn.id);
+    if (!queue) {
+      queue = new InOrder<string>(
+        (text) => this.handle(conn, text),
+        64,
+        () => safeClose(conn, Close.policy, 'Too many messages before authentication finished'),
+      );
+      this.queues.set(conn.id, queue);
+    }
+    queue.push(data);
+  }
+
+  close(conn: Connection): void {
+    this.limits.delete(conn.id);
+    this.queues.delete(conn.id);
+  }
+
+  private handle(conn: Connection, text: string): void | Promise<void> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (error) {
+      return send(conn, { error: 'Invalid JSON', message: error instanceof Error ? error.message : 'cannot parse' });
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      return send(conn, {
+        error: 'Invalid message',
+        message: 'Send a JSON object: {"key": value}, {"get": [keys]} or credentials',
+      });
+    }
+    const body = message as Record<string, unknown>;
+    if ('username' in body || 'password' in body) return this.login(conn, body).catch((error) => this.failed(conn, error));
+    if ('token' in body) return this.tokenLogin(conn, body).catch((error) => this.failed(conn, error));
+    if ('get' in body) return this.get(conn, body);
+    const result = this.host.apply(this.actor(conn), body);
+    if (!result.ok) return send(conn, result.error);
+    // The confirmation; the broadcast that follows reaches this client too.
+    send(conn, { ...result.applied, info: Object.keys(result.applied) });
+  }
+
+  private get(conn: Connection, body: Record<string, unknown>): void {
+    const parsed = v.safeParse(Get, body);
+    if (!parsed.success)
+      return send(conn, { error: 'Invalid message', message: parsed.issues[0]?.message ?? 'get must be a list of keys' });
+    const keys = parsed.output.get;
+    const unknown = unknownKey(keys);
+    if (unknown !== null) return send(conn, { error: 'Unknown key', key: unknown });
+    if (!canRead(this.actor(conn), this.host.services.config.anonymousRead)) {
+      return send(conn, { error: 'Permission denied', key: keys[0] ?? 'get' });
+    }
+    const state = this.host.state();
+    const out: Record<string, unknown> = {};
+    for (const key of keys) out[key] = state[key];
+    send(conn, out);
+  }
+
+  private async login(conn: Connection, body: Record<string, unknown>): Promise<void> {
+    const parsed = v.safeParse(Credentials, body);
+    if (!parsed.success) return send(conn, { authenticated: false, error: 'username and password must be strings' });
+    const state = conn.state as ApiV1State;
+    const result = await passwordLogin(this.host.services, parsed.output.username, parsed.output.password, state.client);
+    if (!result.ok) {
+      return send(conn, {
+        authenticated: false,
+        error: result.retryAfter ? 'Too many failed logins; try again later' : 'Invalid username or password',
+        ...(result.retryAfter ? { retry_after: result.retryAfter } : {}),
+      });
+    }
+    this.authenticated(conn, result.profile);
+  }
+
+  private async tokenLogin(conn: Connection, body: Record<string, unknown>): Promise<void> {
+    const parsed = v.safeParse(TokenAuth, body);
+    const claims = parsed.success ? await verifyUserToken(this.host.services.tokens, parsed.output.token) : null;
+    const profile = claims ? await this.host.services.rooms.user(claims.sub).profile() : null;
+    if (!profile) return send(conn, { authenticated: false, error: 'Invalid token' });
+    this.authenticated(conn, profile);
+  }
+
+  private authenticated(conn: Connection, profile: Profile): void {
+    if (profile.devices && !profile.devices.includes(this.host.deviceId)) {
+      send(conn, { authenticated: false, error: 'No access to this device' });
+      return safeClose(conn, Close.policy, 'No access to this device');
+    }
+    conn.setState({ ...(conn.state as ApiV1State), user: profile });
+    const actor = this.actor(conn);
+    send(conn, {
+      authenticated: true,
+      user: profile.username,
+      role: profile.role,
+      permissions: permissions(actor, this.host.services.config.anonymousRead),
+    });
+  }
+
+  private actor(conn: Connection): Actor {
+    const user = (conn.state as ApiV1State).user;
+    return user ? { kind: 'user', username: user.username, role: user.role } : { kind: 'anonymous' };
+  }
+
+  private failed(conn: Connection, error: unknown): void {
+    this.host.services.log.error('api/v1 request failed', { device: this.host.deviceId, error: String(error) });
+    safeClose(conn, Close.serverError, 'Internal server error');
+  }
+}
+
+function send(conn: Connection, message: object): void {
+  conn.send(JSON.stringify(message));
+}

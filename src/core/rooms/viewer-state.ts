@@ -1,0 +1,107 @@
+import type { ErrorCode } from '../codes.ts';
+import { ErrorText } from '../codes.ts';
+import { frame } from '../envelope/frame.ts';
+import { type Envelope, Payloads } from '../envelope/schema.ts';
+import type { Connection, Services } from '../ports.ts';
+import type { StateError } from '../state/model.ts';
+import type { Profile } from './user-room.ts';
+
+/**
+ * The camera-state extensions of /ws/viewer: `subscribe`, `unsubscribe`, `state_get`, `state_set`.
+ * The device room delivers `state` and `device_status` to subscribers itself, in order.
+ */
+
+export interface ViewerSocketState {
+  viewer?: Profile;
+  subscriptions: string[];
+}
+
+/** What these handlers need of their connection room. */
+export interface EnvelopeContext {
+  readonly name: string;
+  readonly services: Services;
+  payload<T>(socket: Connection, message: Envelope, schema: import('valibot').GenericSchema<unknown, T>): T | undefined;
+  fail(socket: Connection, code: ErrorCode, message: string, requestId?: string, extra?: object): void;
+}
+
+const stateErrorCodes: Record<StateError['error'], ErrorCode> = {
+  'Unknown key': 'unknown_key',
+  'Permission denied': 'permission_denied',
+  'Invalid value': 'invalid_value',
+};
+
+export function mayAccess(profile: Profile, deviceId: string): boolean {
+  return profile.devices === null || profile.devices.includes(deviceId);
+}
+
+export async function subscribe(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): Promise<void> {
+  const payload = room.payload(socket, message, Payloads.subscribe);
+  if (!payload) return;
+  const profile = socket.state.viewer as Profile;
+  const max = room.services.config.maxSubscriptionsPerSocket;
+  const wanted = [...new Set(payload.device_ids)];
+  if (new Set([...socket.state.subscriptions, ...wanted]).size > max) {
+    return room.fail(
+      socket,
+      'too_many_subscriptions',
+      `Too many subscriptions on this socket (at most ${max})`,
+      message.request_id,
+    );
+  }
+  const subscribed: string[] = [];
+  const notFound: string[] = [];
+  for (const deviceId of wanted) {
+    // A device this user may not access is "not found", exactly like one that does not exist.
+    const ok =
+      mayAccess(profile, deviceId) &&
+      (await room.services.rooms.device(deviceId).subscribe(room.name, payload.since?.[deviceId]));
+    (ok ? subscribed : notFound).push(deviceId);
+  }
+  socket.setState({ ...socket.state, subscriptions: [...new Set([...socket.state.subscriptions, ...subscribed])] });
+  socket.send(frame('subscribed', { device_ids: subscribed, not_found: notFound }, message.request_id));
+}
+
+export function unsubscribe(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): void {
+  const payload = room.payload(socket, message, Payloads.unsubscribe);
+  if (!payload) return;
+  for (const deviceId of payload.device_ids)
+    room.services.rooms
+      .device(deviceId)
+      .unsubscribe(room.name)
+      .catch(() => {});
+  const gone = new Set(payload.device_ids);
+  socket.setState({ ...socket.state, subscriptions: socket.state.subscriptions.filter((id) => !gone.has(id)) });
+  socket.send(frame('unsubscribed', { device_ids: payload.device_ids }, message.request_id));
+}
+
+export async function stateGet(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): Promise<void> {
+  const payload = room.payload(socket, message, Payloads.stateGet);
+  if (!payload) return;
+  const deviceId = payload.device_id;
+  const catchUp = mayAccess(socket.state.viewer as Profile, deviceId)
+    ? await room.services.rooms.device(deviceId).catchUp(payload.since)
+    : null;
+  if (!catchUp) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
+  const body = catchUp.snapshot
+    ? { device_id: deviceId, seq: catchUp.seq, snapshot: true, state: catchUp.state }
+    : { device_id: deviceId, seq: catchUp.seq, snapshot: false, changes: catchUp.changes };
+  socket.send(frame('state', body, message.request_id));
+}
+
+export async function stateSet(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): Promise<void> {
+  const payload = room.payload(socket, message, Payloads.stateSet);
+  if (!payload) return;
+  const profile = socket.state.viewer as Profile;
+  const deviceId = payload.device_id;
+  const actor = { kind: 'user', username: profile.username, role: profile.role } as const;
+  const result = mayAccess(profile, deviceId)
+    ? await room.services.rooms.device(deviceId).applyChanges(actor, payload.changes)
+    : null;
+  if (!result) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
+  if (!result.ok) {
+    const problem = result.error;
+    const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
+    return room.fail(socket, stateErrorCodes[problem.error], problem.error, message.request_id, extra);
+  }
+  socket.send(frame('state_ack', { device_id: deviceId, seq: result.seq, state: result.applied }, message.request_id));
+}

@@ -1,0 +1,61 @@
+import * as v from 'valibot';
+import type { Role } from '../auth/tokens.ts';
+import { KEYS, type KeyDef, keyDef, type State, type Value } from './keys.ts';
+
+/** Who is asking, and what they may read and write: the rules every protocol shares. */
+
+export type Actor = { kind: 'user'; username: string; role: Role } | { kind: 'anonymous' } | { kind: 'device' };
+
+/** The error shapes of seed 002, used as they are by /api/v1 and HTTP and carried by envelope errors. */
+export type StateError =
+  | { error: 'Unknown key'; key: string }
+  | { error: 'Permission denied'; key: string }
+  | { error: 'Invalid value'; key: string; message: string };
+
+export type Validated = { ok: true; changes: State; triggers: string[] } | { ok: false; error: StateError };
+
+const rank: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+export function canRead(actor: Actor, anonymousRead: boolean): boolean {
+  return actor.kind !== 'anonymous' || anonymousRead;
+}
+
+export function canWrite(actor: Actor, def: KeyDef): boolean {
+  // The device reports what it actually applied, read-only keys included.
+  if (actor.kind === 'device') return !def.trigger;
+  if (actor.kind !== 'user' || def.write === 'device') return false;
+  return rank[actor.role] >= rank[def.write];
+}
+
+export function permissions(actor: Actor, anonymousRead: boolean): { read: string[]; write: string[] } {
+  return {
+    read: canRead(actor, anonymousRead) ? KEYS.map((def) => def.key) : [],
+    write: KEYS.filter((def) => canWrite(actor, def)).map((def) => def.key),
+  };
+}
+
+/**
+ * Checks a whole batch before anything is applied (all or nothing): every key known, writable by
+ * `actor`, and valid. Returns canonical values ("on" → true, "pause_release" → "on") and triggers apart.
+ */
+export function validateChanges(actor: Actor, input: Record<string, unknown>): Validated {
+  const changes: State = {};
+  const triggers: string[] = [];
+  for (const key of Object.keys(input)) {
+    const def = keyDef(key);
+    if (!def) return { ok: false, error: { error: 'Unknown key', key } };
+    if (!canWrite(actor, def)) return { ok: false, error: { error: 'Permission denied', key } };
+    const parsed = v.safeParse(def.schema, input[key]);
+    if (!parsed.success)
+      return { ok: false, error: { error: 'Invalid value', key, message: parsed.issues[0]?.message ?? 'Invalid value' } };
+    if (def.trigger) triggers.push(key);
+    else changes[key] = parsed.output as Value;
+  }
+  return { ok: true, changes, triggers };
+}
+
+/** For a `get`: the first key that is unknown, or null when all are known. */
+export function unknownKey(keys: readonly string[]): string | null {
+  for (const key of keys) if (!keyDef(key) || keyDef(key)?.trigger) return key;
+  return null;
+}
