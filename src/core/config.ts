@@ -76,6 +76,7 @@ const EnvSchema = v.object({
   PASSWORD_ITERATIONS: integer(600_000, 100_000),
   ROOM_IDLE_S: seconds(60, 1),
   SEND_BUFFER_BYTES: integer(4 * 1024 * 1024, 64 * 1024),
+  STATE_HIGH_WATER_BYTES: integer(64 * 1024, 1024),
   TRUST_PROXY: flag(false),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
 });
@@ -114,6 +115,7 @@ export interface Config {
   passwordIterations: number;
   roomIdleMs: number;
   sendBufferBytes: number;
+  stateHighWaterBytes: number;
   trustProxy: boolean;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -171,6 +173,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     passwordIterations: e.PASSWORD_ITERATIONS,
     roomIdleMs: e.ROOM_IDLE_S * 1000,
     sendBufferBytes: e.SEND_BUFFER_BYTES,
+    stateHighWaterBytes: e.STATE_HIGH_WATER_BYTES,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
   };

@@ -20,6 +20,8 @@ export interface Connection<State = unknown> {
   setState(state: State): void;
   send(data: string | Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Bytes queued to send, where the runtime can tell (not on Workers). */
+  readonly bufferedAmount?: number;
 }
 
 /**

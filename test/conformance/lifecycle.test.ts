@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice } from '../helpers/client.ts';
-import { startServer } from '../helpers/server.ts';
+import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { ADMIN_PASSWORD, startServer } from '../helpers/server.ts';
 
 /** First start, restarts, kill -9 and graceful shutdown: nothing acknowledged is lost. */
 
@@ -78,6 +78,35 @@ describe('persistence', () => {
     assert.deepEqual(devices.map((d: { device_id: string }) => d.device_id).sort(), Object.keys(keys).sort());
     for (const [id, key] of Object.entries(keys)) (await connectDevice(second.wsUrl, id, key)).close();
     assert.ok(await login(second.url, 'kept', 'kept-password'));
+    await second.stop();
+  });
+});
+
+describe('state durability', () => {
+  test('every acknowledged state change survives kill -9, with its sequence number', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir });
+    const admin = await login(first.url);
+    await registerDevice(first.url, admin, 'cam');
+    const v1 = await TestSocket.open(`${first.wsUrl}/api/v1?device=cam`);
+    v1.send({ username: 'admin', password: ADMIN_PASSWORD });
+    await v1.nextWhere((m) => 'authenticated' in m);
+    let seq = 0;
+    for (let i = 1; i <= 20; i++) {
+      const res = await api(first.url, 'PATCH', '/api/devices/cam/state', { token: admin, body: { brightness: i } });
+      assert.equal(res.status, 200);
+      seq = Number(res.headers.get('x-state-seq'));
+      v1.send({ contrast: i });
+      await v1.nextWhere((m) => 'info' in m && m.contrast === i);
+    }
+    // The last acknowledgement is in; no goodbye.
+    await first.kill();
+
+    const second = await startServer({ dataDir });
+    const state = await api(second.url, 'GET', '/api/devices/cam/state', { token: admin });
+    assert.equal(state.body.brightness, 20);
+    assert.equal(state.body.contrast, 20);
+    assert.equal(Number(state.headers.get('x-state-seq')), seq + 1);
     await second.stop();
   });
 });

@@ -53,14 +53,24 @@ export class TestSocket {
   }
 
   /** The next message (optionally the next of a type, skipping others), within `timeoutMs`. */
-  async next(type?: string, timeoutMs = 5_000): Promise<Message> {
+  next(type?: string, timeoutMs = 5_000): Promise<Message> {
+    return this.nextWhere(
+      (m) => type === undefined || (m as Message).type === type,
+      type ?? 'message',
+      timeoutMs,
+    ) as Promise<Message>;
+  }
+
+  /** The next message matching `match` (others stay in the inbox), within `timeoutMs`. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on whatever JSON arrived.
+  async nextWhere(match: (message: any) => boolean, what = 'matching message', timeoutMs = 5_000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = this.inbox.findIndex((m) => type === undefined || (m as Message).type === type);
-      if (index >= 0) return this.inbox.splice(index, 1)[0] as Message;
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${type ?? 'a message'}`);
+      const index = this.inbox.findIndex(match);
+      if (index >= 0) return this.inbox.splice(index, 1)[0];
+      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${what}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${type ?? 'message'} within ${timeoutMs} ms; inbox: ${JSON.stringify(this.inbox)}`);
+      if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms; inbox: ${JSON.stringify(this.inbox)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -7,6 +7,8 @@ import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
+import type { State } from '../state/keys.ts';
+import { StateOutbox } from '../state/outbox.ts';
 import type { Profile } from './user-room.ts';
 import { type EnvelopeContext, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
 
@@ -39,6 +41,8 @@ export interface SessionChange {
 export interface ConnectionRoomApi {
   /** Sends a frame to this room's socket; false if the socket is gone. */
   deliver(message: string, change?: SessionChange): boolean;
+  /** A state change (`message`, rendered once for all): merged with later ones while this socket is backed up. */
+  deliverState(message: string, deviceId: string, changes: State, seq: number): boolean;
   disconnect(code: number, reason: string): void;
 }
 
@@ -51,6 +55,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   /** Frames that arrive while an async step (hello, watch) runs wait behind it, in order. */
   private queue: InOrder<string> | undefined;
   private closed = false;
+  private readonly outbox = new StateOutbox(this.services.config.stateHighWaterBytes, (state, seq, device) =>
+    frame('state', { device_id: device, seq, snapshot: false, state }),
+  );
 
   override get services() {
     return this.ctx.services;
@@ -125,6 +132,13 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       socket.setState({ ...socket.state, sessions });
     }
     socket.send(message);
+    return true;
+  }
+
+  deliverState(message: string, deviceId: string, changes: State, seq: number): boolean {
+    const socket = this.socket();
+    if (!socket || this.closed) return false;
+    this.outbox.send(socket, deviceId, changes, seq, message);
     return true;
   }
 

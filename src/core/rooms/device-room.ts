@@ -6,6 +6,7 @@ import type { ConnectInfo, Connection } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { type Actor, validateChanges } from '../state/model.ts';
+import { StateOutbox } from '../state/outbox.ts';
 import { type CatchUp, StateStore } from '../state/store.ts';
 import { ApiV1, type Applied, type StateHost } from './api-v1.ts';
 import { type WatchResult, WatchSessions } from './watch-sessions.ts';
@@ -70,6 +71,9 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   private readonly subscribers = new Set([...this.ctx.storage.list('sub:').keys()].map((key) => key.slice(4)));
   private readonly sessions = new WatchSessions(this);
   private readonly apiV1 = new ApiV1(this.stateHost());
+  private readonly outbox = new StateOutbox(this.services.config.stateHighWaterBytes, (changes, seq) =>
+    JSON.stringify({ ...changes, seq }),
+  );
 
   /** Online = a live link that has shown signs of life within the heartbeat timeout. */
   private online(now = this.services.clock.now()): boolean {
@@ -268,6 +272,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   override onClose(conn: Connection): void {
     this.apiV1.close(conn);
+    this.outbox.forget(conn.id);
   }
 
   // — telling everyone —
@@ -275,8 +280,14 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   /** Every change, serialised once per protocol, to every client of every protocol. */
   private publish(changes: State, seq: number, actor: Actor): void {
     const apiV1 = JSON.stringify({ ...changes, seq });
-    for (const conn of this.ctx.connections()) conn.send(apiV1);
-    this.toSubscribers(this.stateFrame(changes, seq, false));
+    for (const conn of this.ctx.connections()) this.outbox.send(conn, conn.id, changes, seq, apiV1);
+    const envelope = this.stateFrame(changes, seq, false);
+    for (const conn of this.subscribers) {
+      this.rooms
+        .connection(conn)
+        .deliverState(envelope, this.deviceId, changes, seq)
+        .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
+    }
     // The device's own report needs no echo.
     if (actor.kind !== 'device') this.toDevice(frame('settings', { settings: changes, seq }));
   }

@@ -39,13 +39,17 @@ export function describeKeys(): KeyDescription[] {
 export function stateMarkdown(): string {
   const rows = describeKeys().map((d) => {
     const range =
-      d.min !== undefined
-        ? `${d.min}–${d.max}`
-        : d.values
-          ? d.values.map((x) => `\`${x}\``).join(' \\| ')
-          : d.pattern
-            ? `\`${d.pattern}\``
-            : '';
+      d.type === 'boolean'
+        ? '`true` \\| `false`'
+        : d.type === 'trigger'
+          ? '`true`'
+          : d.min !== undefined
+            ? `${d.min}–${d.max}`
+            : d.values
+              ? d.values.map((x) => `\`${x}\``).join(' \\| ')
+              : d.pattern
+                ? `\`${d.pattern}\``
+                : '';
     const accepts = d.accepts ? ` (also ${d.accepts.map((x) => `\`${JSON.stringify(x)}\``).join(', ')})` : '';
     const write = d.write === 'device' ? 'device reports only' : `${d.write}+`;
     return `| \`${d.key}\` | ${d.type} | ${range}${accepts} | ${d.default === null ? '—' : `\`${JSON.stringify(d.default)}\``} | ${write} | ${d.description} |`;

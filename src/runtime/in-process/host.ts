@@ -51,6 +51,10 @@ class LocalConnection implements Connection {
     this.state = state;
   }
 
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
   send(data: string | Uint8Array): void {
     if (this.closed) return;
     // A reader that falls this far behind would grow our memory without bound (websockets/ws#1620).
