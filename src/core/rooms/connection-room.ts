@@ -10,7 +10,7 @@ import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { StateOutbox } from '../state/outbox.ts';
 import type { Profile } from './user-room.ts';
-import { type EnvelopeContext, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
+import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
 
 /**
  * The room of one `/ws/device` or `/ws/viewer` socket: it speaks the envelope protocol (seed 003) to
@@ -237,11 +237,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     }
     if (!payload.state) return;
     const result = await this.services.rooms.device(device).deviceReport(this.name, payload.state);
-    if (result && !result.ok) {
-      const problem = result.error;
-      const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
-      this.fail(socket, 'invalid_value', `${problem.error} in status.state`, message.request_id, extra);
-    }
+    if (result && !result.ok) failState(this, socket, result.error, message.request_id);
   }
 
   private async viewerHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {

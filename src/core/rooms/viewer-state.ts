@@ -30,6 +30,12 @@ const stateErrorCodes: Record<StateError['error'], ErrorCode> = {
   'Invalid value': 'invalid_value',
 };
 
+/** A refused state change as an envelope error: the seed-002 error as message, plus code, key and detail. */
+export function failState(room: EnvelopeContext, socket: Connection, problem: StateError, requestId?: string): void {
+  const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
+  room.fail(socket, stateErrorCodes[problem.error], problem.error, requestId, extra);
+}
+
 export function mayAccess(profile: Profile, deviceId: string): boolean {
   return profile.devices === null || profile.devices.includes(deviceId);
 }
@@ -98,10 +104,6 @@ export async function stateSet(room: EnvelopeContext, socket: Connection<ViewerS
     ? await room.services.rooms.device(deviceId).applyChanges(actor, payload.changes)
     : null;
   if (!result) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
-  if (!result.ok) {
-    const problem = result.error;
-    const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
-    return room.fail(socket, stateErrorCodes[problem.error], problem.error, message.request_id, extra);
-  }
+  if (!result.ok) return failState(room, socket, result.error, message.request_id);
   socket.send(frame('state_ack', { device_id: deviceId, seq: result.seq, state: result.applied }, message.request_id));
 }
