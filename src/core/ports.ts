@@ -5,7 +5,7 @@ import type { ConnectionRoomApi } from './rooms/connection-room.ts';
 import type { DeviceRoomApi } from './rooms/device-room.ts';
 import type { DirectoryApi } from './rooms/directory-room.ts';
 import type { LimiterApi } from './rooms/limiter-room.ts';
-import type { UserRoomApi } from './rooms/user-room.ts';
+import type { Profile, UserRoomApi } from './rooms/user-room.ts';
 
 /**
  * The small interfaces the core is written against. Each runtime adapter implements them and
@@ -47,6 +47,8 @@ export interface ConnectInfo {
   since?: number;
   /** Set when the upgrade must be refused after it completes (close 1008 with this reason). */
   refuse?: string;
+  /** /ws/camera/: who this is, checked at the upgrade. */
+  camera?: { role: 'device' | 'controller'; user?: Profile };
 }
 
 /** A room's view of its platform: a Durable Object's `ctx`, or the in-process host's equivalent. */

@@ -235,29 +235,58 @@ export function createApp(opts: AppOptions): Hono<Env> {
   ];
   socketRoute('/ws/device', ownRoom);
   socketRoute('/ws/viewer', ownRoom);
-  socketRoute('/api/v1', async (c, info) => {
-    // The device is chosen by ?device=, else the only one registered. A refusal still completes the
-    // upgrade, so the client sees a close 1008 with the reason rather than a bare HTTP error.
-    const refuse = (reason: string): [string, ConnectInfo] => [
-      roomId.connection(crypto.randomUUID()),
-      { ...info, refuse: reason },
-    ];
-    const since = c.req.query('since');
-    if (since !== undefined && !/^\d{1,15}$/.test(since)) return refuse('since must be a sequence number');
-    let device = c.req.query('device');
+  // A refusal still completes the upgrade, so the client sees a close 1008 with the reason rather than
+  // a bare HTTP status (which browsers hide).
+  const refuse = (info: ConnectInfo, reason: string): [string, ConnectInfo] => [
+    roomId.connection(crypto.randomUUID()),
+    { ...info, refuse: reason },
+  ];
+  /** ?device=, else the only device registered; a string is the reason to refuse. */
+  const chooseDevice = async (c: Context): Promise<{ id: string } | string> => {
+    const device = c.req.query('device');
     if (device === undefined) {
       const devices = await rooms.directory().listDevices();
-      if (devices.length !== 1) {
-        return refuse(
-          devices.length === 0 ? 'No device is registered' : 'Several devices are registered: choose one with ?device=<id>',
-        );
-      }
-      device = (devices[0] as { device_id: string }).device_id;
-    } else if (!v.is(DeviceId, device) || !(await rooms.device(device).info())) {
-      return refuse(`Unknown device: ${device.slice(0, 64)}`);
+      if (devices.length === 1) return { id: (devices[0] as { device_id: string }).device_id };
+      return devices.length === 0 ? 'No device is registered' : 'Several devices are registered: choose one with ?device=<id>';
     }
-    return [roomId.device(device), { ...info, ...(since !== undefined ? { since: Number(since) } : {}) }];
+    if (!v.is(DeviceId, device) || !(await rooms.device(device).info())) return `Unknown device: ${device.slice(0, 64)}`;
+    return { id: device };
+  };
+
+  socketRoute('/api/v1', async (c, info) => {
+    const since = c.req.query('since');
+    if (since !== undefined && !/^\d{1,15}$/.test(since)) return refuse(info, 'since must be a sequence number');
+    const device = await chooseDevice(c);
+    if (typeof device === 'string') return refuse(info, device);
+    return [roomId.device(device.id), { ...info, ...(since !== undefined ? { since: Number(since) } : {}) }];
   });
+
+  const camera = async (c: Context, info: ConnectInfo): Promise<[string, ConnectInfo]> => {
+    const device = await chooseDevice(c);
+    if (typeof device === 'string') return refuse(info, device);
+    // Devices present their key, people their JWT: as a Bearer header, or ?key= / ?token= for clients
+    // that cannot set headers. Query strings never reach our logs.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const token = c.req.query('token') ?? (bearer?.split('.').length === 3 ? bearer : undefined);
+    const key = c.req.query('key') ?? (token === undefined ? bearer : undefined);
+    if (token !== undefined) {
+      const claims = await verifyUserToken(services.tokens, token);
+      const user = claims ? await rooms.user(claims.sub).profile() : null;
+      if (!user) return refuse(info, 'Invalid token');
+      if (!mayAccess(user, device.id)) return refuse(info, `Unknown device: ${device.id}`);
+      return [roomId.device(device.id), { ...info, camera: { role: 'controller', user } }];
+    }
+    if (key === undefined) {
+      return refuse(info, 'Credentials required: Authorization: Bearer <device key or user token>, or ?key= / ?token=');
+    }
+    if (!(await rooms.device(device.id).verifyKey(key))) {
+      log.warn('camera device refused', { device: device.id, client: info.clientAddress });
+      return refuse(info, 'Wrong device key');
+    }
+    return [roomId.device(device.id), { ...info, camera: { role: 'device' } }];
+  };
+  socketRoute('/ws/camera/', camera);
+  socketRoute('/ws/camera', camera);
 
   app.notFound((c) => c.json({ error: 'Not found', path: c.req.path }, 404));
   app.onError((error, c) => {

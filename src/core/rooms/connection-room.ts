@@ -227,7 +227,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     socket.send(frame('settings', { settings: result.settings, seq: result.seq, snapshot: true }));
   }
 
-  /** The device's report: what it applied becomes the state; a command reply is logged. */
+  /** The device's report: what it applied becomes the state; a command reply goes back to its sender. */
   private async status(socket: Connection<SocketState>, message: Envelope): Promise<void> {
     const payload = this.payload(socket, message, Payloads.status);
     if (!payload) return;
@@ -235,8 +235,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (payload.success === false) {
       this.services.log.warn('device reports failure', { device, request: message.request_id, message: payload.message });
     }
-    if (!payload.state) return;
-    const result = await this.services.rooms.device(device).deviceReport(this.name, payload.state);
+    const status = { ...payload, ...(message.request_id ? { request_id: message.request_id } : {}) };
+    const result = await this.services.rooms.device(device).deviceStatus(this.name, status);
     if (result && !result.ok) failState(this, socket, result.error, message.request_id);
   }
 
@@ -294,7 +294,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
           ? ['device_not_found', ErrorText.deviceNotFound]
           : result.reason === 'offline'
             ? ['device_offline', ErrorText.deviceOffline]
-            : ['too_many_sessions', 'Too many viewers are watching this device'];
+            : result.reason === 'camera_only'
+              ? ['device_offline', 'Device is connected only on /ws/camera/: watching needs it on /ws/device']
+              : ['too_many_sessions', 'Too many viewers are watching this device'];
       return this.fail(socket, code, text, message.request_id);
     }
     if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.name, [result.session_id]);

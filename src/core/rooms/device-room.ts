@@ -1,4 +1,5 @@
 import { type DeviceKeyHash, verifyDeviceKey } from '../auth/device-key.ts';
+import { type CommandType, commandNames, stateToSettings } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
 import { frame } from '../envelope/frame.ts';
 import { errorText } from '../log.ts';
@@ -9,6 +10,7 @@ import { type Actor, validateChanges } from '../state/model.ts';
 import { StateOutbox } from '../state/outbox.ts';
 import { type CatchUp, StateStore } from '../state/store.ts';
 import { ApiV1, type Applied, type StateHost } from './api-v1.ts';
+import { CameraChannel, type CameraHost } from './camera-channel.ts';
 import { type WatchResult, WatchSessions } from './watch-sessions.ts';
 
 /**
@@ -38,6 +40,14 @@ export interface DeviceInfo {
 }
 
 export type HelloResult = { ok: true; settings: State; seq: number } | { ok: false; reason: 'not_found' | 'bad_key' };
+
+/** A device's `status` on /ws/device: a command reply and/or what it applied. */
+export interface DeviceStatus {
+  request_id?: string;
+  success?: boolean;
+  message?: string;
+  state?: Record<string, unknown>;
+}
 export type { Applied, WatchResult };
 
 export interface DeviceRoomApi {
@@ -48,7 +58,8 @@ export interface DeviceRoomApi {
   deviceGone(conn: string): void;
   touch(conn: string): boolean;
   presence(conn: string, presence: Record<string, unknown>): void;
-  deviceReport(conn: string, state: Record<string, unknown>): Applied | null;
+  verifyKey(key: string): Promise<boolean>;
+  deviceStatus(conn: string, status: DeviceStatus): Applied | null;
   readState(): { state: State; seq: number } | null;
   catchUp(since: number | undefined): CatchUp | null;
   applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null;
@@ -71,19 +82,25 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   private readonly subscribers = new Set([...this.ctx.storage.list('sub:').keys()].map((key) => key.slice(4)));
   private readonly sessions = new WatchSessions(this);
   private readonly apiV1 = new ApiV1(this.stateHost());
+  private readonly camera = new CameraChannel(this.cameraHost(), () => this.sockets('camera'));
   private readonly outbox = new StateOutbox(this.services.config.stateHighWaterBytes, (changes, seq) =>
     JSON.stringify({ ...changes, seq }),
   );
 
-  /** Online = a live link that has shown signs of life within the heartbeat timeout. */
-  private online(now = this.services.clock.now()): boolean {
+  /** Online on /ws/device = a link that has shown signs of life within the heartbeat timeout. */
+  private linkAlive(now = this.services.clock.now()): boolean {
     return (
       this.link !== undefined && this.lastSeen !== undefined && now - this.lastSeen < this.services.config.heartbeatTimeoutMs
     );
   }
 
+  /** Online on either channel: /ws/device, or /ws/camera/ (a socket this room holds itself). */
+  private online(): boolean {
+    return this.linkAlive() || this.camera.device() !== undefined;
+  }
+
   deviceLink(): string | undefined {
-    return this.online() ? this.link?.conn : undefined;
+    return this.linkAlive() ? this.link?.conn : undefined;
   }
 
   linkLost(conn: string): void {
@@ -172,10 +189,28 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.publishStatus();
   }
 
-  /** The device says what it actually applied: that is the state now, broadcast like any change. */
-  deviceReport(conn: string, state: Record<string, unknown>): Applied | null {
+  /** For the /ws/camera/ upgrade: is this the device's key? */
+  async verifyKey(key: string): Promise<boolean> {
+    const stored = this.registration;
+    return stored !== undefined && (await verifyDeviceKey(key, stored.key)) && this.registration === stored;
+  }
+
+  /**
+   * The device's report on /ws/device: what it actually applied becomes the state (broadcast like any
+   * change), and a reply to a command goes back to whoever sent it.
+   */
+  deviceStatus(conn: string, status: DeviceStatus): Applied | null {
     if (this.link?.conn !== conn) return null;
-    return this.applyChanges({ kind: 'device' }, state);
+    const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state) : null;
+    if (status.request_id) {
+      this.camera.deviceReplied({
+        requestId: status.request_id,
+        success: status.success ?? applied?.ok !== false,
+        message: status.message ?? '',
+        settings: stateToSettings(this.store.state),
+      });
+    }
+    return applied;
   }
 
   // — camera state —
@@ -189,13 +224,17 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   /** Validates the whole batch, persists it, then tells everyone: the order every protocol relies on. */
-  applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null {
+  applyChanges(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied | null {
     if (!this.registration) return null;
     const checked = validateChanges(actor, input);
     if (!checked.ok) return checked;
-    const { changes, triggers } = checked;
+    const { triggers } = checked;
+    let changes = checked.changes;
+    // A device repeats its whole applied state in every report: only what differs is a change.
+    if (actor.kind === 'device')
+      changes = Object.fromEntries(Object.entries(changes).filter(([k, v]) => this.store.state[k] !== v));
     const seq = Object.keys(changes).length > 0 ? this.store.apply(changes) : this.store.seq;
-    if (Object.keys(changes).length > 0) this.publish(changes, seq, actor);
+    if (Object.keys(changes).length > 0) this.publish(changes, seq, actor, requestId);
     for (const trigger of triggers) this.toDevice(frame('command', { command: trigger, request_id: crypto.randomUUID() }));
     const applied: Record<string, unknown> = { ...changes };
     for (const trigger of triggers) applied[trigger] = true;
@@ -229,6 +268,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   async watch(viewer: string, user: string): Promise<WatchResult> {
     if (!this.registration) return { ok: false, reason: 'not_found' };
+    if (!this.deviceLink() && this.camera.device()) return { ok: false, reason: 'camera_only' };
     const result = await this.sessions.start(viewer, user);
     // Watching a device subscribes to its state and status.
     if (result.ok) this.subscribe(viewer, undefined);
@@ -260,27 +300,39 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.sessions.expire();
   }
 
-  // — sockets this room holds itself (/api/v1) —
+  // — sockets this room holds itself: /api/v1 and /ws/camera/ —
 
   override onConnect(conn: Connection, info: ConnectInfo): void {
-    this.apiV1.connect(conn, info);
+    if (info.camera) this.camera.connect(conn, { ...info, camera: info.camera });
+    else this.apiV1.connect(conn, info);
   }
 
   override onMessage(conn: Connection, data: string | ArrayBuffer): void {
-    this.apiV1.message(conn, data);
+    if (protocolOf(conn) === 'camera') this.camera.message(conn, data);
+    else this.apiV1.message(conn, data);
   }
 
   override onClose(conn: Connection): void {
-    this.apiV1.close(conn);
-    this.outbox.forget(conn.id);
+    if (protocolOf(conn) === 'camera') {
+      this.lastSeen = this.services.clock.now();
+      this.ctx.storage.put('last_seen', this.lastSeen);
+      this.camera.close(conn);
+    } else {
+      this.apiV1.close(conn);
+      this.outbox.forget(conn.id);
+    }
+  }
+
+  private *sockets(protocol: 'api-v1' | 'camera'): Iterable<Connection> {
+    for (const conn of this.ctx.connections()) if (protocolOf(conn) === protocol) yield conn;
   }
 
   // — telling everyone —
 
   /** Every change, serialised once per protocol, to every client of every protocol. */
-  private publish(changes: State, seq: number, actor: Actor): void {
+  private publish(changes: State, seq: number, actor: Actor, requestId?: string): void {
     const apiV1 = JSON.stringify({ ...changes, seq });
-    for (const conn of this.ctx.connections()) this.outbox.send(conn, conn.id, changes, seq, apiV1);
+    for (const conn of this.sockets('api-v1')) this.outbox.send(conn, conn.id, changes, seq, apiV1);
     const envelope = this.stateFrame(changes, seq, false);
     for (const conn of this.subscribers) {
       this.rooms
@@ -289,7 +341,22 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
         .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
     // The device's own report needs no echo.
-    if (actor.kind !== 'device') this.toDevice(frame('settings', { settings: changes, seq }));
+    if (actor.kind !== 'device') {
+      this.toDevice(frame('settings', { settings: changes, seq, ...(requestId ? { request_id: requestId } : {}) }));
+    }
+    this.camera.publish(changes, actor, requestId);
+  }
+
+  /** A command for the device, on the channel it is on; false when it is on neither. */
+  private command(command: CommandType, requestId: string): boolean {
+    if (this.camera.sendCommand(command, requestId)) return true;
+    const link = this.deviceLink();
+    if (!link) return false;
+    this.rooms
+      .connection(link)
+      .deliver(frame('command', { command: commandNames[command], request_id: requestId }))
+      .catch(this.logFailure);
+    return true;
   }
 
   private publishStatus(): void {
@@ -319,6 +386,19 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return frame('device_status', { device_id: this.deviceId, online: info?.online ?? false, presence: info?.presence ?? null });
   }
 
+  private cameraHost(): CameraHost {
+    return {
+      deviceId: this.deviceId,
+      services: this.services,
+      state: () => this.store.state,
+      apply: (actor, input, requestId) =>
+        this.applyChanges(actor, input, requestId) ?? { ok: false, error: { error: 'Unknown key', key: '' } },
+      command: (command, requestId) => this.command(command, requestId),
+      online: () => this.online(),
+      presenceChanged: () => this.publishStatus(),
+    };
+  }
+
   private stateHost(): StateHost {
     return {
       deviceId: this.deviceId,
@@ -336,4 +416,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   readonly logFailure = (error: unknown) => {
     this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
   };
+}
+
+function protocolOf(conn: Connection): string | undefined {
+  return (conn.state as { protocol?: string } | null)?.protocol;
 }

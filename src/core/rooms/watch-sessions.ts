@@ -17,7 +17,7 @@ interface Session {
 
 export type WatchResult =
   | { ok: true; session_id: string; ice_servers: IceServer[] }
-  | { ok: false; reason: 'not_found' | 'offline' | 'too_many_viewers' };
+  | { ok: false; reason: 'not_found' | 'offline' | 'camera_only' | 'too_many_viewers' };
 
 /** What sessions need of their device room. */
 export interface SessionHost {

@@ -1,0 +1,227 @@
+import {
+  Command,
+  type CommandType,
+  carriesAny,
+  decodeCommand,
+  decodeStatus,
+  encodeCommand,
+  encodeSettings,
+  encodeStatus,
+  type Settings,
+  type StatusResponse,
+  settingsToChanges,
+  stateToSettings,
+} from '../camera/codec.ts';
+import { Close } from '../codes.ts';
+import { InboundLimits } from '../inbound.ts';
+import type { ConnectInfo, Connection, Services } from '../ports.ts';
+import { safeClose } from '../room.ts';
+import type { State } from '../state/keys.ts';
+import type { Actor } from '../state/model.ts';
+import type { Applied } from './api-v1.ts';
+import type { Profile } from './user-room.ts';
+
+/**
+ * The binary protobuf channel (/ws/camera/, seeds 000 and 001) for the sockets of one device room.
+ * The device (device key) gets ControlCommands and answers with StatusResponses; controllers (user
+ * token) send ControlCommands and get StatusResponses: the device's replies, matched by request_id,
+ * the server's own when the device cannot be reached, and the current settings on every change.
+ * Every socket gets the current CameraSettings first, as seed 000's Pi client expects.
+ */
+
+export interface CameraSocketState {
+  protocol: 'camera';
+  role: 'device' | 'controller';
+  user?: Profile;
+}
+
+/** What the channel needs of its device room. */
+export interface CameraHost {
+  readonly deviceId: string;
+  readonly services: Services;
+  state(): State;
+  apply(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied;
+  /** Forwards a command to the device on whichever channel it is on; false when it is offline. */
+  command(command: CommandType, requestId: string): boolean;
+  online(): boolean;
+  /** The device connected or left on this channel. */
+  presenceChanged(): void;
+}
+
+/** Replies the device owes controllers, by request_id. Memory only: a reply after an eviction is dropped. */
+const REPLY_TIMEOUT_MS = 30_000;
+
+export class CameraChannel {
+  private readonly limits = new Map<string, InboundLimits>();
+  private readonly pending = new Map<string, { conn: Connection; at: number }>();
+
+  constructor(
+    private readonly host: CameraHost,
+    private readonly sockets: () => Iterable<Connection>,
+  ) {}
+
+  device(): Connection | undefined {
+    for (const conn of this.sockets()) if ((conn.state as CameraSocketState | null)?.role === 'device') return conn;
+    return undefined;
+  }
+
+  connect(conn: Connection, info: ConnectInfo & { camera: { role: 'device' | 'controller'; user?: Profile } }): void {
+    const role = info.camera.role;
+    if (role === 'device') {
+      // One device socket per channel: the newer replaces the older, as on /ws/device.
+      const previous = this.device();
+      if (previous) safeClose(previous, Close.replaced, 'Replaced by a newer connection');
+    }
+    conn.setState({
+      protocol: 'camera',
+      role,
+      ...(info.camera.user ? { user: info.camera.user } : {}),
+    } satisfies CameraSocketState);
+    conn.send(encodeSettings(stateToSettings(this.host.state())));
+    if (role === 'device') {
+      this.host.services.log.info('device online on /ws/camera', { device: this.host.deviceId, conn: conn.id });
+      this.host.presenceChanged();
+    }
+  }
+
+  close(conn: Connection): void {
+    this.limits.delete(conn.id);
+    if ((conn.state as CameraSocketState | null)?.role === 'device') {
+      this.host.services.log.info('device offline on /ws/camera', { device: this.host.deviceId, conn: conn.id });
+      this.host.presenceChanged();
+    }
+  }
+
+  message(conn: Connection, data: string | ArrayBuffer): void {
+    const now = this.host.services.clock.now();
+    let limits = this.limits.get(conn.id);
+    if (!limits) {
+      limits = new InboundLimits(this.host.services.config, now);
+      this.limits.set(conn.id, limits);
+    }
+    const verdict = limits.check(data, now);
+    if (!verdict.ok) {
+      if (verdict.error) this.reply(conn, false, verdict.error);
+      if (verdict.close) safeClose(conn, ...verdict.close);
+      return;
+    }
+    if (typeof data === 'string') return this.reply(conn, false, 'Send binary protobuf frames on /ws/camera/');
+    const bytes = new Uint8Array(data);
+    const state = conn.state as CameraSocketState;
+    if (state.role === 'device') return this.fromDevice(conn, bytes);
+    this.fromController(conn, state, bytes);
+  }
+
+  /** A change from any protocol: UPDATE_SETTINGS to the device, the current settings to controllers. */
+  publish(changes: State, actor: Actor, requestId?: string): void {
+    const device = this.device();
+    if (device && actor.kind !== 'device' && carriesAny(changes)) {
+      device.send(
+        encodeCommand({ command: Command.UPDATE_SETTINGS, settings: stateToSettings(changes), requestId: requestId ?? '' }),
+      );
+    }
+    let update: Uint8Array | undefined;
+    for (const conn of this.sockets()) {
+      if ((conn.state as CameraSocketState | null)?.role !== 'controller') continue;
+      update ??= encodeStatus(this.status(true, 'Settings changed', ''));
+      conn.send(update);
+    }
+  }
+
+  /** Commands for the device on this channel. */
+  sendCommand(command: CommandType, requestId: string): boolean {
+    const device = this.device();
+    if (!device) return false;
+    device.send(encodeCommand({ command, requestId }));
+    return true;
+  }
+
+  /** A reply from the device, on either channel, for the controller that asked. */
+  deviceReplied(reply: { requestId: string; success: boolean; message: string; settings?: Settings }): void {
+    const waiting = this.pending.get(reply.requestId);
+    if (!waiting) return;
+    this.pending.delete(reply.requestId);
+    waiting.conn.send(
+      encodeStatus({
+        success: reply.success,
+        message: reply.message,
+        currentSettings: reply.settings ?? stateToSettings(this.host.state()),
+        requestId: reply.requestId,
+        timestamp: this.host.services.clock.now(),
+      }),
+    );
+  }
+
+  private fromDevice(conn: Connection, bytes: Uint8Array): void {
+    const decoded = decodeStatus(bytes);
+    if (!decoded.ok) return this.reply(conn, false, `Undecodable StatusResponse: ${decoded.error}`);
+    const status = decoded.message;
+    if (status.currentSettings) {
+      const changes = settingsToChanges(status.currentSettings, this.host.state());
+      const applied = this.host.apply({ kind: 'device' }, changes);
+      if (!applied.ok) {
+        const e = applied.error;
+        return this.reply(conn, false, `${e.error}: ${e.key}${'message' in e ? ` (${e.message})` : ''}`, status.requestId);
+      }
+    }
+    if (status.requestId) {
+      this.deviceReplied({
+        requestId: status.requestId,
+        success: status.success,
+        message: status.message,
+        settings: status.currentSettings,
+      });
+    }
+  }
+
+  private fromController(conn: Connection, state: CameraSocketState, bytes: Uint8Array): void {
+    const decoded = decodeCommand(bytes);
+    if (!decoded.ok) return this.reply(conn, false, `Undecodable ControlCommand: ${decoded.error}`);
+    const { command, settings, requestId } = decoded.message;
+    const user = state.user as Profile;
+    if (user.role === 'viewer') return this.reply(conn, false, 'Permission denied: viewers cannot control the camera', requestId);
+    const id = requestId || crypto.randomUUID();
+    this.expire();
+    if (command === Command.UPDATE_SETTINGS) {
+      const changes = settingsToChanges(settings ?? {}, this.host.state());
+      const actor: Actor = { kind: 'user', username: user.username, role: user.role };
+      // Remember who asked before the change goes out, so the device's reply finds them.
+      this.pending.set(id, { conn, at: this.host.services.clock.now() });
+      const applied = this.host.apply(actor, changes, id);
+      if (!applied.ok) {
+        this.pending.delete(id);
+        const e = applied.error;
+        return this.reply(conn, false, `${e.error}: ${e.key}${'message' in e ? ` (${e.message})` : ''}`, requestId);
+      }
+      if (!this.host.online()) {
+        this.pending.delete(id);
+        this.reply(conn, false, 'Device is offline: the settings are saved and reach it when it connects', requestId);
+      }
+      return;
+    }
+    this.pending.set(id, { conn, at: this.host.services.clock.now() });
+    if (!this.host.command(command, id)) {
+      this.pending.delete(id);
+      this.reply(conn, false, 'Device is offline', requestId);
+    }
+  }
+
+  private expire(): void {
+    const before = this.host.services.clock.now() - REPLY_TIMEOUT_MS;
+    for (const [id, { at }] of this.pending) if (at < before) this.pending.delete(id);
+  }
+
+  private status(success: boolean, message: string, requestId: string): StatusResponse {
+    return {
+      success,
+      message,
+      currentSettings: stateToSettings(this.host.state()),
+      requestId,
+      timestamp: this.host.services.clock.now(),
+    };
+  }
+
+  private reply(conn: Connection, success: boolean, message: string, requestId = ''): void {
+    conn.send(encodeStatus(this.status(success, message, requestId)));
+  }
+}
