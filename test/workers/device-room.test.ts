@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { decodeCommand, decodeSettings } from '../../src/core/camera/codec.ts';
 import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { ADMIN_PASSWORD } from '../helpers/server.ts';
 
@@ -122,4 +123,20 @@ test('without JWT_SECRET every request is a 500 that says how to set it', { time
     assert.equal(res.status, 500);
     assert.match(res.body.error, /wrangler secret put JWT_SECRET/);
   }
+});
+
+test('the protobuf channel and /api/v1 work in workerd too (generated code, no eval)', { timeout: 30_000 }, async () => {
+  const token = await login(base);
+  const key = await registerDevice(base, token, 'cam-pb');
+  const camera = await TestSocket.open(`${wsBase}/ws/camera/?device=cam-pb&key=${key}`);
+  sockets.push(camera);
+  const first = await camera.nextWhere((m) => Buffer.isBuffer(m), 'CameraSettings');
+  const settings = decodeSettings(new Uint8Array(first));
+  assert.ok(settings.ok && settings.message.fps === 30, JSON.stringify(settings));
+
+  const v1 = await open('/api/v1?device=cam-pb');
+  await api(base, 'PATCH', '/api/devices/cam-pb/state', { token, body: { fps: 24 } });
+  assert.equal((await v1.nextWhere((m) => 'fps' in m)).fps, 24);
+  const update = decodeCommand(new Uint8Array(await camera.nextWhere((m) => Buffer.isBuffer(m), 'ControlCommand')));
+  assert.ok(update.ok && update.message.settings?.fps === 24, JSON.stringify(update));
 });
