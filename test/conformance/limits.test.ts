@@ -59,6 +59,17 @@ describe('socket limits', () => {
     device.close();
   });
 
+  test('a peer that stops answering pings is dropped, even on /api/v1 where nothing else is required', async () => {
+    const dead = await TestSocket.open(`${server.wsUrl}/api/v1?device=cam-1`, { autoPong: false });
+    const live = await TestSocket.open(`${server.wsUrl}/api/v1?device=cam-1`);
+    const started = Date.now();
+    assert.equal((await dead.closed).code, 1006, 'terminated without a close frame');
+    assert.ok(Date.now() - started < 5_000);
+    live.send({ get: ['fps'] });
+    assert.deepEqual(await live.nextWhere(() => true), { fps: 30 }, 'a peer that answers stays');
+    live.close();
+  });
+
   test('a frame over MAX_MESSAGE_BYTES is refused with close 1009', async () => {
     const viewer = await connectViewer(server.wsUrl, admin);
     viewer.envelope('heartbeat', { pad: 'x'.repeat(4096) });

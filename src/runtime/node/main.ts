@@ -11,6 +11,7 @@ import { createLogger, errorText } from '../../core/log.ts';
 import { VERSION } from '../../core/version.ts';
 import type { SocketEvents } from '../in-process/host.ts';
 import { createLocalServer, jwtSecret } from '../in-process/server.ts';
+import { keepAlive } from './keepalive.ts';
 import { SqliteStore } from './sqlite.ts';
 
 /** `npm start`: the server on Node.js, rooms in-process, state in SQLite under DATA_DIR. */
@@ -70,12 +71,14 @@ async function main(): Promise<void> {
     });
   });
   nodeWs.injectWebSocket(server);
+  const stopKeepAlive = keepAlive(nodeWs.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    stopKeepAlive();
     server.close();
     (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     host.shutdown('Server shutting down');
