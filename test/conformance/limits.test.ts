@@ -63,7 +63,8 @@ describe('socket limits', () => {
     const dead = await TestSocket.open(`${server.wsUrl}/api/v1?device=cam-1`, { autoPong: false });
     const live = await TestSocket.open(`${server.wsUrl}/api/v1?device=cam-1`);
     const started = Date.now();
-    assert.equal((await dead.closed).code, 1006, 'terminated without a close frame');
+    // Node terminates the TCP connection (1006 at the client); Deno sends a 1001 close frame first.
+    assert.ok([1001, 1006].includes((await dead.closed).code));
     assert.ok(Date.now() - started < 5_000);
     live.send({ get: ['fps'] });
     assert.deepEqual(await live.nextWhere(() => true), { fps: 30 }, 'a peer that answers stays');

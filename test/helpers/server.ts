@@ -10,16 +10,18 @@ import { join } from 'node:path';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
-export type TargetName = 'node';
+export type TargetName = 'node' | 'deno';
 
 export function currentTarget(): TargetName {
   const name = process.env.EDGECAM_TARGET ?? 'node';
-  if (name !== 'node') throw new Error(`unknown EDGECAM_TARGET ${name}`);
+  if (name !== 'node' && name !== 'deno') throw new Error(`unknown EDGECAM_TARGET ${name}`);
   return name;
 }
 
+const root = new URL('../..', import.meta.url).pathname;
 const commands: Record<TargetName, () => string[]> = {
   node: () => [process.execPath, '--import', 'tsx', 'src/runtime/node/main.ts'],
+  deno: () => [`${root}node_modules/.bin/deno`, 'run', '-A', 'src/runtime/deno/main.ts'],
 };
 
 export interface TestServer {
@@ -42,7 +44,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'edgecam-test-'));
   const [command, ...args] = commands[currentTarget()]();
   const child = spawn(command as string, args, {
-    cwd: new URL('../..', import.meta.url).pathname,
+    cwd: root,
     env: {
       ...process.env,
       PORT: '0',
