@@ -83,6 +83,9 @@ const EnvSchema = v.object({
 
 type Env = v.InferOutput<typeof EnvSchema>;
 
+/** Every variable the server reads (the local Worker passes exactly these on to workerd). */
+export const ENV_VARIABLES = Object.keys(EnvSchema.entries);
+
 export interface Config {
   port: number;
   host: string;

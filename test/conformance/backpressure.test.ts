@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connectDevice, connectViewer, login, registerDevice } from '../helpers/client.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /** A reader that stops reading is cut off (1013) before its backlog grows the server's memory. */
 
 let server: TestServer;
 
 before(async () => {
-  server = await startServer({ env: { SEND_BUFFER_BYTES: '65536' } });
+  if (!unsupported('send-buffer')) server = await startServer({ env: { SEND_BUFFER_BYTES: '65536' } });
 });
-after(() => server.stop());
+after(() => server?.stop());
 
-test('a device that stops reading is closed with 1013 while its viewer carries on', async () => {
+test('a device that stops reading is closed with 1013 while its viewer carries on', {
+  skip: unsupported('send-buffer'),
+}, async () => {
   const admin = await login(server.url);
   const key = await registerDevice(server.url, admin, 'stuck');
   const device = await connectDevice(server.wsUrl, 'stuck', key);

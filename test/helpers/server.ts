@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,11 +11,11 @@ import { join } from 'node:path';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
-export type TargetName = 'node' | 'deno';
+export type TargetName = 'node' | 'deno' | 'workerd';
 
 export function currentTarget(): TargetName {
   const name = process.env.EDGECAM_TARGET ?? 'node';
-  if (name !== 'node' && name !== 'deno') throw new Error(`unknown EDGECAM_TARGET ${name}`);
+  if (name !== 'node' && name !== 'deno' && name !== 'workerd') throw new Error(`unknown EDGECAM_TARGET ${name}`);
   return name;
 }
 
@@ -22,7 +23,31 @@ const root = new URL('../..', import.meta.url).pathname;
 const commands: Record<TargetName, () => string[]> = {
   node: () => [process.execPath, '--import', 'tsx', 'src/runtime/node/main.ts'],
   deno: () => [`${root}node_modules/.bin/deno`, 'run', '-A', 'src/runtime/deno/main.ts'],
+  workerd: () => [process.execPath, '--import', 'tsx', 'scripts/start-worker.ts'],
 };
+
+/**
+ * What a runtime cannot do, with the reason; a test that needs it is skipped there, saying why.
+ * docs/deploy.md lists the same differences.
+ */
+export function unsupported(feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade'): string | false {
+  if (currentTarget() !== 'workerd') return false;
+  return {
+    pings: "Durable Objects cannot send WebSocket pings; Cloudflare's edge drops dead TCP peers",
+    'send-buffer': 'Workers expose no bufferedAmount; the runtime buffers and bounds output itself',
+    'graceful-close': 'stopping wrangler dev kills workerd without a close frame; deploys close sockets the same way',
+    'strict-upgrade': "wrangler dev's local proxy completes a malformed upgrade itself before the Worker sees it",
+  }[feature];
+}
+
+/** wrangler dev cannot pick a free port itself (PORT=0), so the harness finds one. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export interface TestServer {
   url: string;
@@ -47,7 +72,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     cwd: root,
     env: {
       ...process.env,
-      PORT: '0',
+      PORT: currentTarget() === 'workerd' ? String(await freePort()) : '0',
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       ADMIN_PASSWORD,
@@ -65,7 +90,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     output += chunk;
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
     const onData = () => {
       const match = /edgecam listening url=http:\/\/[^:]+:(\d+)/.exec(output);
       if (match) {

@@ -44,6 +44,8 @@ export interface ConnectionRoomApi {
   /** A state change (`message`, rendered once for all): merged with later ones while this socket is backed up. */
   deliverState(message: string, deviceId: string, changes: State, seq: number): boolean;
   disconnect(code: number, reason: string): void;
+  /** Whether this room still holds an open socket (false after a crash or restart took it). */
+  alive(): boolean;
 }
 
 export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeContext {
@@ -140,6 +142,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!socket || this.closed) return false;
     this.outbox.send(socket, deviceId, changes, seq, message);
     return true;
+  }
+
+  alive(): boolean {
+    return this.socket() !== undefined && !this.closed;
   }
 
   disconnect(code: number, reason: string): void {

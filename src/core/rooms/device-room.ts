@@ -53,7 +53,7 @@ export type { Applied, WatchResult };
 export interface DeviceRoomApi {
   register(registration: Registration): 'created' | 'exists';
   unregister(): void;
-  info(): DeviceInfo | null;
+  info(): Promise<DeviceInfo | null>;
   deviceHello(conn: string, key: string): Promise<HelloResult>;
   deviceGone(conn: string): void;
   touch(conn: string): boolean;
@@ -72,6 +72,8 @@ export interface DeviceRoomApi {
   endFromDevice(conn: string, session: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
 }
+
+const LINK_CHECK_MS = 1_000;
 
 export class DeviceRoom extends Room implements DeviceRoomApi {
   readonly deviceId = this.ctx.id.slice('device:'.length);
@@ -130,7 +132,13 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.ctx.deleteAlarm();
   }
 
-  info(): DeviceInfo | null {
+  async info(): Promise<DeviceInfo | null> {
+    if (!this.registration) return null;
+    await this.checkLink();
+    return this.describe();
+  }
+
+  private describe(): DeviceInfo | null {
     if (!this.registration) return null;
     return {
       device_id: this.registration.device_id,
@@ -139,6 +147,17 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
       presence: this.ctx.storage.get<Record<string, unknown>>('presence') ?? null,
       last_seen: this.lastSeen === undefined ? null : new Date(this.lastSeen).toISOString(),
     };
+  }
+
+  /**
+   * A link not heard from for a second may have died with its host (a crash, a workerd restart)
+   * without any close event: before saying "online", ask the connection room if its socket is open.
+   */
+  private async checkLink(): Promise<void> {
+    const link = this.link;
+    if (!link || !this.linkAlive() || this.services.clock.now() - (this.lastSeen ?? 0) < LINK_CHECK_MS) return;
+    const alive = await this.rooms.connection(link.conn).alive();
+    if (!alive && this.link === link) this.deviceGone(link.conn);
   }
 
   // — the device's own link —
@@ -382,7 +401,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   private statusFrame(): string {
-    const info = this.info();
+    const info = this.describe();
     return frame('device_status', { device_id: this.deviceId, online: info?.online ?? false, presence: info?.presence ?? null });
   }
 

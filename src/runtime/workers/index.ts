@@ -12,16 +12,27 @@ export { RoomObject } from './room-object.ts';
  * and every socket handed to its room's object, which accepts it with the Hibernation API.
  */
 
-let app: ReturnType<typeof createApp> | undefined;
+interface Worker {
+  app: ReturnType<typeof createApp>;
+  /** The first-start admin, made once per isolate before the first request is served (cheap after). */
+  ready: Promise<void> | undefined;
+  bootstrap(): Promise<void>;
+}
 
-function buildApp(env: Env) {
+let worker: Worker | undefined;
+
+function buildWorker(env: Env): Worker {
   const services = createServices(env);
-  return createApp({
+  const app = createApp({
     services,
     runtime: 'workerd',
     version: VERSION,
     startedAt: Date.now(),
-    clientAddress: (c) => c.req.header('cf-connecting-ip') ?? 'unknown',
+    // Cloudflare sets CF-Connecting-IP; TRUST_PROXY means a proxy of yours in front sets X-Forwarded-For.
+    clientAddress: (c) =>
+      (services.config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined) ||
+      c.req.header('cf-connecting-ip') ||
+      'unknown',
     // Each isolate sees only a share of the sockets, so there is no count to give.
     socketsOpen: () => null,
     upgrade: (c, roomId, info) => {
@@ -31,17 +42,24 @@ function buildApp(env: Env) {
       return roomStub(env, roomId).fetch(new Request(c.req.raw.url, { headers }));
     },
   });
+  return { app, ready: undefined, bootstrap: () => services.rooms.directory().bootstrap() };
 }
 
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
+    let current: Worker;
     try {
-      app ??= buildApp(env);
+      current = worker ??= buildWorker(env);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : errorText(error);
       console.error(`${new Date().toISOString()} error edgecam cannot start: ${message}`);
       return Response.json({ error: `Server misconfigured: ${message}` }, { status: 500 });
     }
-    return app.fetch(request, env, ctx);
+    current.ready ??= current.bootstrap().catch((error) => {
+      current.ready = undefined;
+      console.error(`${new Date().toISOString()} error bootstrap failed error=${JSON.stringify(errorText(error))}`);
+    });
+    await current.ready;
+    return current.app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;
