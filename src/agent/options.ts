@@ -1,0 +1,144 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as v from 'valibot';
+
+/**
+ * The agent's options: command-line flags, else `EDGECAM_*` variables (so a systemd unit can keep the
+ * key in an EnvironmentFile, out of `ps`). Checked once, here, with errors that name the option.
+ */
+
+export type Protocol = 'protobuf' | 'json';
+
+export interface Options {
+  /** Base URL of the server, e.g. `http://192.168.1.10:8000` (ws/wss are accepted too). */
+  server: URL;
+  device: string;
+  key: string;
+  protocol: Protocol;
+  apply: string | undefined;
+  stream: string | undefined;
+  simulate: boolean;
+  stateFile: string;
+}
+
+export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <id> --key <key>
+                      [--protocol protobuf|json] [--apply <cmd>] [--stream <cmd>]
+                      [--simulate] [--state-file <path>]
+
+  --server      base URL of the edgecam server           EDGECAM_SERVER
+  --device      the device id registered on the server   EDGECAM_DEVICE
+  --key         the device key from POST /api/devices    EDGECAM_KEY (prefer it: flags show in ps)
+  --protocol    protobuf (/ws/camera/, default) or json (/ws/device)   EDGECAM_PROTOCOL
+  --apply       shell command; gets the full state as JSON on stdin    EDGECAM_APPLY
+  --stream      shell command kept running while streaming is wanted   EDGECAM_STREAM
+  --simulate    no camera needed: log settings, run a fake stream      EDGECAM_SIMULATE=true
+  --state-file  where the last applied state is kept                   EDGECAM_STATE_FILE
+                (default ~/.edgecam-agent-<device>.json)
+  --help        this text`;
+
+/** A bad or missing option: main prints it with the usage and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const nonEmpty = (what: string) => v.pipe(v.string(`${what} must be a string`), v.trim(), v.minLength(1, `${what} is empty`));
+
+const Schema = v.object({
+  server: v.pipe(
+    v.string('--server is required (or EDGECAM_SERVER), e.g. --server http://192.168.1.10:8000'),
+    v.trim(),
+    v.check((s) => URL.canParse(s), '--server must be a URL, e.g. http://192.168.1.10:8000'),
+    v.transform((s) => new URL(s)),
+    v.check(
+      (url) => ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol),
+      '--server must start with http:// or https:// (ws:// and wss:// work too)',
+    ),
+    v.check((url) => !url.search && !url.hash, '--server is a base URL: no ?query or #fragment'),
+  ),
+  device: v.pipe(
+    v.string('--device is required (or EDGECAM_DEVICE)'),
+    v.regex(/^[A-Za-z0-9._-]{1,64}$/, '--device must be 1-64 characters of A-Z a-z 0-9 . _ -'),
+  ),
+  key: v.pipe(
+    v.string('--key is required (or EDGECAM_KEY): the key POST /api/devices returned'),
+    v.trim(),
+    v.minLength(1, '--key is empty'),
+    v.maxLength(256, '--key is too long (at most 256 characters)'),
+  ),
+  protocol: v.optional(v.picklist(['protobuf', 'json'], '--protocol must be protobuf or json'), 'protobuf'),
+  apply: v.optional(nonEmpty('--apply')),
+  stream: v.optional(nonEmpty('--stream')),
+  simulate: v.optional(
+    v.pipe(
+      v.picklist(['true', 'false', '1', '0', 'yes', 'no'], 'EDGECAM_SIMULATE must be true or false'),
+      v.transform((s) => s === 'true' || s === '1' || s === 'yes'),
+    ),
+    'false',
+  ),
+  stateFile: v.optional(nonEmpty('--state-file')),
+});
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Flags win over the environment; an empty variable counts as unset. Throws UsageError, or returns
+ * 'help' for --help.
+ */
+export function parseOptions(argv: readonly string[], env: Env, home = homedir()): Options | 'help' {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    // parseArgs says e.g. "Unknown option '--sever'": good enough, minus its hint about '--'.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+  if (flags.help) return 'help';
+  const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
+  const input = {
+    server: pick(flags.server, 'EDGECAM_SERVER'),
+    device: pick(flags.device, 'EDGECAM_DEVICE'),
+    key: pick(flags.key, 'EDGECAM_KEY'),
+    protocol: pick(flags.protocol, 'EDGECAM_PROTOCOL'),
+    apply: pick(flags.apply, 'EDGECAM_APPLY'),
+    stream: pick(flags.stream, 'EDGECAM_STREAM'),
+    simulate: flags.simulate ? 'true' : pick(undefined, 'EDGECAM_SIMULATE')?.toLowerCase(),
+    stateFile: pick(flags['state-file'], 'EDGECAM_STATE_FILE'),
+  };
+  // Unset options stay as `undefined` keys: a required one then fails with its own message.
+  const parsed = v.safeParse(Schema, input);
+  if (!parsed.success) throw new UsageError(parsed.issues[0]?.message ?? 'invalid options');
+  const o = parsed.output;
+  return {
+    server: o.server,
+    device: o.device,
+    key: o.key,
+    protocol: o.protocol,
+    apply: o.apply,
+    stream: o.stream,
+    simulate: o.simulate,
+    stateFile: o.stateFile ?? join(home, `.edgecam-agent-${o.device}.json`),
+  };
+}
+
+function parseFlags(argv: readonly string[]) {
+  const text = { type: 'string' } as const;
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: {
+      server: text,
+      device: text,
+      key: text,
+      protocol: text,
+      apply: text,
+      stream: text,
+      'state-file': text,
+      simulate: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new Error(`Unexpected argument '${positionals[0]}'`);
+  return values;
+}
