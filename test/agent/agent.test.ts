@@ -301,7 +301,8 @@ for (const protocol of ['json', 'protobuf'] as const) {
       first = undefined;
       second = await startServer({ dataDir, env: { PORT: port } });
       const token2 = await login(second.url);
-      await waitFor('online again', () => camera.online(second?.url, token2), 10_000, agent);
+      // The agent backs off with jitter up to 30 s while the server is away, so allow one full step.
+      await waitFor('online again', () => camera.online(second?.url, token2), 35_000, agent);
       assert.equal((await camera.patch({ fps: 15 }, second.url, token2)).status, 200);
       await waitFor('the change applied', () => camera.appliedState()?.fps === 15, 2_000, agent);
       assert.match(agent.output(), /disconnected code=100[16]/);
