@@ -81,6 +81,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a kill also reaches what it started (workerd under Miniflare).
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk) => {
@@ -115,18 +117,24 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     dataDir,
     output: () => output,
     async stop() {
-      child.kill('SIGTERM');
+      signalGroup(child, 'SIGTERM');
       const code = await exited;
       cleanup();
       return code;
     },
     async kill() {
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       await exited;
     },
   };
 }
 
-export function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
+/** SIGTERM goes to the server alone (it stops what it started); SIGKILL to its whole group. */
+function signalGroup(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): void {
+  try {
+    if (signal === 'SIGKILL') process.kill(-(child.pid as number), signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { bundleWorker, compatibilityDate } from '../../scripts/worker-bundle.ts';
 import { decodeCommand, decodeSettings } from '../../src/core/camera/codec.ts';
 import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { ADMIN_PASSWORD } from '../helpers/server.ts';
@@ -13,9 +13,6 @@ import { ADMIN_PASSWORD } from '../helpers/server.ts';
  * The Workers adapter end to end: the Worker bundled much as wrangler bundles it, run in workerd by
  * Miniflare (offline), rooms as SQLite-backed Durable Objects, driven by real HTTP and WebSocket clients.
  */
-
-const root = new URL('../..', import.meta.url).pathname;
-const compatibilityDate = /^compatibility_date\s*=\s*"([\d-]+)"/m.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))?.[1];
 
 const outDir = mkdtempSync(join(tmpdir(), 'edgecam-worker-'));
 const scriptPath = join(outDir, 'worker.js');
@@ -42,18 +39,7 @@ async function startWorker(bindings: Record<string, string>): Promise<string> {
 
 before(async () => {
   assert.ok(compatibilityDate, 'wrangler.toml has a compatibility_date');
-  await build({
-    entryPoints: [join(root, 'src/runtime/workers/index.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    external: ['cloudflare:*'],
-    logLevel: 'silent',
-  });
+  await bundleWorker(scriptPath);
   base = await startWorker({ JWT_SECRET: 'test-secret-for-the-workers-adapter-0123456789ab' });
   wsBase = base.replace(/^http/, 'ws');
 });
