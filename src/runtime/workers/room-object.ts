@@ -124,6 +124,9 @@ export class RoomObject extends DurableObject<Env> {
     this.room = createRoom(ctx);
     this.roomId = roomId;
     if (stored === undefined && !ephemeral) kv.put(ROOM_ID_KEY, roomId);
+    // Built again with state already there (stored, or sockets that outlived the object): a wake-up.
+    const sockets = this.ctx.getWebSockets().length;
+    if (stored !== undefined || sockets > 0) this.services.log.debug('room rebuilt', { room: roomId, sockets });
     return this.room;
   }
 
