@@ -2,11 +2,11 @@
 // environment variables as the Node and Deno servers. JWT_SECRET, when not set, is generated once into
 // DATA_DIR as on Node; Durable Object storage persists under DATA_DIR/workerd. (`npx wrangler dev`
 // works too; this starts in a second instead of ten, and shuts down cleanly on SIGTERM.)
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { ENV_VARIABLES } from '../src/core/config.ts';
-import { randomToken } from '../src/core/crypto.ts';
+import { storedSecret } from '../src/runtime/in-process/secret-file.ts';
 import { bundleWorker, compatibilityDate } from './worker-bundle.ts';
 
 const env = process.env;
@@ -15,20 +15,9 @@ const port = Number(env.PORT || '8000');
 const dataDir = env.DATA_DIR || './data';
 mkdirSync(join(dataDir, 'workerd'), { recursive: true });
 
-function secret(): string {
-  const path = join(dataDir, 'jwt-secret');
-  try {
-    const stored = readFileSync(path, 'utf8').trim();
-    if (stored) return stored;
-  } catch {}
-  const generated = randomToken(48);
-  writeFileSync(path, `${generated}\n`, { mode: 0o600 });
-  return generated;
-}
-
 const bindings: Record<string, string> = {};
 for (const name of ENV_VARIABLES) {
-  const value = name === 'JWT_SECRET' ? env.JWT_SECRET || secret() : env[name];
+  const value = name === 'JWT_SECRET' ? storedSecret(dataDir, env.JWT_SECRET) : env[name];
   if (value) bindings[name] = value;
 }
 

@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger, errorText } from '../../core/log.ts';
 import { VERSION } from '../../core/version.ts';
 import type { HostSocket, SocketEvents } from '../in-process/host.ts';
-import { createLocalServer, jwtSecret } from '../in-process/server.ts';
+import { storedSecret } from '../in-process/secret-file.ts';
+import { createLocalServer } from '../in-process/server.ts';
 import { SqliteStore } from '../node/sqlite.ts';
 
 /** `npm run start:deno`: the same server on Deno — Deno.serve, Deno's WebSockets, the same SQLite store. */
@@ -13,19 +14,8 @@ async function main(): Promise<void> {
   const config = loadConfig(Deno.env.toObject());
   const log = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
-  config.jwtSecret = jwtSecret(
-    config,
-    {
-      read: (path) => {
-        try {
-          return readFileSync(path, 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
-      write: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
-    },
-    log,
+  config.jwtSecret = storedSecret(config.dataDir, config.jwtSecret, (path) =>
+    log.info('generated JWT_SECRET and saved it', { path }),
   );
   const store = new SqliteStore(
     join(config.dataDir, 'edgecam.db'),

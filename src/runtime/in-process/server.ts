@@ -1,6 +1,5 @@
 import { tokenKey } from '../../core/auth/tokens.ts';
 import type { Config } from '../../core/config.ts';
-import { randomToken } from '../../core/crypto.ts';
 import { type AppOptions, createApp } from '../../core/http/app.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Services } from '../../core/ports.ts';
@@ -43,20 +42,4 @@ export async function createLocalServer(opts: LocalServerOptions) {
   });
   await services.rooms.directory().bootstrap();
   return { host, app, services };
-}
-
-/** JWT_SECRET from the environment, else one generated on first start and kept in DATA_DIR. */
-export function jwtSecret(
-  config: Config,
-  files: { read(path: string): string | undefined; write(path: string, text: string): void },
-  log: Logger,
-): string {
-  if (config.jwtSecret) return config.jwtSecret;
-  const path = `${config.dataDir}/jwt-secret`;
-  const stored = files.read(path)?.trim();
-  if (stored) return stored;
-  const secret = randomToken(48);
-  files.write(path, `${secret}\n`);
-  log.info('generated JWT_SECRET and saved it', { path });
-  return secret;
 }

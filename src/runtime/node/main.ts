@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -10,7 +10,8 @@ import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger, errorText } from '../../core/log.ts';
 import { VERSION } from '../../core/version.ts';
 import type { SocketEvents } from '../in-process/host.ts';
-import { createLocalServer, jwtSecret } from '../in-process/server.ts';
+import { storedSecret } from '../in-process/secret-file.ts';
+import { createLocalServer } from '../in-process/server.ts';
 import { keepAlive } from './keepalive.ts';
 import { SqliteStore } from './sqlite.ts';
 
@@ -20,22 +21,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
-  config.jwtSecret = jwtSecret(
-    config,
-    {
-      read: (path) => {
-        try {
-          return readFileSync(path, 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
-      write: (path, text) => {
-        writeFileSync(path, text, { mode: 0o600 });
-        chmodSync(path, 0o600);
-      },
-    },
-    log,
+  config.jwtSecret = storedSecret(config.dataDir, config.jwtSecret, (path) =>
+    log.info('generated JWT_SECRET and saved it', { path }),
   );
   const synchronous = process.env.SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
   const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous);
