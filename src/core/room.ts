@@ -15,11 +15,6 @@ export abstract class Room {
   onClose(_conn: Connection, _code: number, _reason: string): void | Promise<void> {}
   onAlarm(): void | Promise<void> {}
 
-  /** True while in-memory state must not be dropped (the in-process host then keeps the room loaded). */
-  keepAlive(): boolean {
-    return false;
-  }
-
   protected get services() {
     return this.ctx.services;
   }

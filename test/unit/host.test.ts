@@ -20,7 +20,7 @@ function boot(name: string) {
   const store = new SqliteStore(join(dir, `${name}.db`));
   const host = new InProcessHost(store);
   const services: Services = {
-    config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000' }),
+    config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000', MAX_SOCKETS_PER_USER: '2' }),
     log: createLogger('silent'),
     rooms: roomsVia(host.call),
     clock: { now: Date.now },
@@ -69,6 +69,31 @@ describe('InProcessHost', () => {
     const stub = rooms.device('cam') as unknown as Record<string, () => Promise<unknown>>;
     await assert.rejects(stub.noSuchMethod?.() as Promise<unknown>, /has no method noSuchMethod/);
     host.shutdown('test');
+    store.close();
+  });
+});
+
+describe('the per-user socket cap', () => {
+  const fakeSocket = { send() {}, close() {}, bufferedAmount: 0 };
+
+  test('survives the eviction of the user room, and frees places whose sockets are gone', async () => {
+    const { host, rooms, store } = boot('cap');
+    await rooms.user('u').create({ username: 'u', role: 'viewer', devices: null }, 'password-1');
+    // MAX_SOCKETS_PER_USER is 2 here: two live connections fill it.
+    for (const name of ['a', 'b']) {
+      host.connect(`connection:${name}`, name, fakeSocket, { path: '/ws/viewer', clientAddress: 'test' });
+      assert.equal((await rooms.user('u').openSocket(name)).ok, true);
+    }
+    host.evictIdle(Date.now() + 5_000);
+    assert.ok(!host.loadedRooms().includes('user:u'), 'the user room was evicted');
+    assert.deepEqual(await rooms.user('u').openSocket('c'), { ok: false, reason: 'too_many_sockets' });
+
+    // A connection that died without telling (a crash) is found out at the cap and its place reused.
+    host.shutdown('test');
+    const after = boot('cap');
+    assert.equal((await after.rooms.user('u').openSocket('d')).ok, true);
+    after.host.shutdown('test');
+    after.store.close();
     store.close();
   });
 });

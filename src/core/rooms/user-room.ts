@@ -27,16 +27,18 @@ export interface UserRoomApi {
   remove(): void;
   profile(): Profile | null;
   verify(password: string): Promise<Profile | null>;
-  openSocket(connId: string): OpenSocketResult;
+  openSocket(connId: string): Promise<OpenSocketResult>;
   closeSocket(connId: string): void;
 }
 
 export class UserRoom extends Room implements UserRoomApi {
-  // Socket counts are soft state: a host restart closes every socket anyway.
-  private readonly sockets = new Set<string>();
-
-  override keepAlive(): boolean {
-    return this.sockets.size > 0;
+  /**
+   * Open sockets are stored (`socket:<connection>`), so the count survives this room's eviction on
+   * Workers. Entries a crash left behind are found only when the cap is reached, by asking each
+   * connection room whether its socket is still open: cheap, and exact where it matters.
+   */
+  private sockets(): string[] {
+    return [...this.ctx.storage.list('socket:').keys()].map((key) => key.slice('socket:'.length));
   }
 
   private record(): UserRecord | undefined {
@@ -77,16 +79,23 @@ export class UserRoom extends Room implements UserRoomApi {
     return ok && record ? this.profile() : null;
   }
 
-  openSocket(connId: string): OpenSocketResult {
+  async openSocket(connId: string): Promise<OpenSocketResult> {
     const profile = this.profile();
     if (!profile) return { ok: false, reason: 'unknown_user' };
-    if (this.sockets.size >= this.services.config.maxSocketsPerUser) return { ok: false, reason: 'too_many_sockets' };
-    this.sockets.add(connId);
+    const max = this.services.config.maxSocketsPerUser;
+    let open = this.sockets();
+    if (open.length >= max) {
+      const alive = await Promise.all(open.map((conn) => this.services.rooms.connection(conn).alive()));
+      for (const [i, conn] of open.entries()) if (!alive[i]) this.ctx.storage.delete(`socket:${conn}`);
+      open = this.sockets();
+      if (open.length >= max) return { ok: false, reason: 'too_many_sockets' };
+    }
+    this.ctx.storage.put(`socket:${connId}`, 1);
     return { ok: true, profile };
   }
 
   closeSocket(connId: string): void {
-    this.sockets.delete(connId);
+    this.ctx.storage.delete(`socket:${connId}`);
   }
 }
 

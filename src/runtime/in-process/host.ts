@@ -202,7 +202,7 @@ export class InProcessHost {
   evictIdle(now: number): void {
     const idleSince = now - this.services.config.roomIdleMs;
     for (const [id, entry] of this.entries) {
-      if (entry.connections.size === 0 && !entry.timer && entry.usedAt < idleSince && !entry.room.keepAlive()) {
+      if (entry.connections.size === 0 && !entry.timer && entry.usedAt < idleSince) {
         this.entries.delete(id);
       }
     }
