@@ -222,7 +222,9 @@ describe('across channels', () => {
   test('a device only on /ws/camera/ is online, but watching it says it needs /ws/device', async () => {
     const device = await asDevice();
     await device.frame(CameraSettings);
-    assert.equal((await api(server.url, 'GET', '/api/devices/pi', { token: admin })).body.online, true);
+    const listed = (await api(server.url, 'GET', '/api/devices/pi', { token: admin })).body;
+    assert.equal(listed.online, true);
+    assert.ok(Date.now() - Date.parse(listed.last_seen) < 60_000, 'last_seen is set while connected');
     const viewer = await connectViewer(server.wsUrl, admin);
     viewer.envelope('watch_request', { device_id: 'pi' }, 'w');
     assert.match((await viewer.next('error')).payload.message as string, /only on \/ws\/camera\/.*\/ws\/device/);

@@ -44,7 +44,7 @@ export interface CameraHost {
   /** Forwards a command to the device on whichever channel it is on; false when it is offline. */
   command(command: CommandType, requestId: string): boolean;
   online(): boolean;
-  /** The device connected or left on this channel. */
+  /** The device connected or left on this channel (the room notes when it was last seen). */
   presenceChanged(): void;
 }
 

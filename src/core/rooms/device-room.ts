@@ -333,8 +333,6 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   override onClose(conn: Connection): void {
     if (protocolOf(conn) === 'camera') {
-      this.lastSeen = this.services.clock.now();
-      this.ctx.storage.put('last_seen', this.lastSeen);
       this.camera.close(conn);
     } else {
       this.apiV1.close(conn);
@@ -414,7 +412,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
         this.applyChanges(actor, input, requestId) ?? { ok: false, error: { error: 'Unknown key', key: '' } },
       command: (command, requestId) => this.command(command, requestId),
       online: () => this.online(),
-      presenceChanged: () => this.publishStatus(),
+      presenceChanged: () => {
+        this.lastSeen = this.services.clock.now();
+        this.ctx.storage.put('last_seen', this.lastSeen);
+        this.publishStatus();
+      },
     };
   }
 
