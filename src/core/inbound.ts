@@ -41,6 +41,26 @@ export class InboundLimits {
   }
 }
 
+/** The limits of every socket a room holds, by socket id (/api/v1 and /ws/camera/ share a room). */
+export class SocketLimits {
+  private readonly bySocket = new Map<string, InboundLimits>();
+
+  constructor(private readonly config: Config) {}
+
+  check(socketId: string, data: string | ArrayBuffer, now: number): Verdict {
+    let limits = this.bySocket.get(socketId);
+    if (!limits) {
+      limits = new InboundLimits(this.config, now);
+      this.bySocket.set(socketId, limits);
+    }
+    return limits.check(data, now);
+  }
+
+  forget(socketId: string): void {
+    this.bySocket.delete(socketId);
+  }
+}
+
 /** UTF-8 length, computed only when the string could be over the limit. */
 function byteLength(text: string, limit: number): number {
   if (text.length * 3 <= limit) return text.length;

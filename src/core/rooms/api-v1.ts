@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { passwordLogin } from '../auth/login.ts';
 import { verifyUserToken } from '../auth/tokens.ts';
 import { Close } from '../codes.ts';
-import { InboundLimits, InOrder } from '../inbound.ts';
+import { InOrder, SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
@@ -38,10 +38,12 @@ const TokenAuth = v.object({ token: v.pipe(v.string(), v.maxLength(4096)) });
 const Get = v.object({ get: v.array(v.string('get must be a list of keys'), 'get must be a list of keys') });
 
 export class ApiV1 {
-  private readonly limits = new Map<string, InboundLimits>();
+  private readonly limits: SocketLimits;
   private readonly queues = new Map<string, InOrder<string>>();
 
-  constructor(private readonly host: StateHost) {}
+  constructor(private readonly host: StateHost) {
+    this.limits = new SocketLimits(host.services.config);
+  }
 
   connect(conn: Connection, info: ConnectInfo): void {
     conn.setState({ protocol: 'api-v1', client: info.clientAddress, user: null } satisfies ApiV1State);
@@ -54,12 +56,7 @@ export class ApiV1 {
 
   message(conn: Connection, data: string | ArrayBuffer): void {
     const now = this.host.services.clock.now();
-    let limits = this.limits.get(conn.id);
-    if (!limits) {
-      limits = new InboundLimits(this.host.services.config, now);
-      this.limits.set(conn.id, limits);
-    }
-    const verdict = limits.check(data, now);
+    const verdict = this.limits.check(conn.id, data, now);
     if (!verdict.ok) {
       if (verdict.error) send(conn, { error: 'Rate limit exceeded', message: verdict.error });
       if (verdict.close) safeClose(conn, ...verdict.close);
@@ -80,7 +77,7 @@ export class ApiV1 {
   }
 
   close(conn: Connection): void {
-    this.limits.delete(conn.id);
+    this.limits.forget(conn.id);
     this.queues.delete(conn.id);
   }
 

@@ -13,7 +13,7 @@ import {
   stateToSettings,
 } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
-import { InboundLimits } from '../inbound.ts';
+import { SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
@@ -52,13 +52,15 @@ export interface CameraHost {
 const REPLY_TIMEOUT_MS = 30_000;
 
 export class CameraChannel {
-  private readonly limits = new Map<string, InboundLimits>();
+  private readonly limits: SocketLimits;
   private readonly pending = new Map<string, { conn: Connection; at: number }>();
 
   constructor(
     private readonly host: CameraHost,
     private readonly sockets: () => Iterable<Connection>,
-  ) {}
+  ) {
+    this.limits = new SocketLimits(host.services.config);
+  }
 
   device(): Connection | undefined {
     for (const conn of this.sockets()) if ((conn.state as CameraSocketState | null)?.role === 'device') return conn;
@@ -85,7 +87,7 @@ export class CameraChannel {
   }
 
   close(conn: Connection): void {
-    this.limits.delete(conn.id);
+    this.limits.forget(conn.id);
     if ((conn.state as CameraSocketState | null)?.role === 'device') {
       this.host.services.log.info('device offline on /ws/camera', { device: this.host.deviceId, conn: conn.id });
       this.host.presenceChanged();
@@ -94,12 +96,7 @@ export class CameraChannel {
 
   message(conn: Connection, data: string | ArrayBuffer): void {
     const now = this.host.services.clock.now();
-    let limits = this.limits.get(conn.id);
-    if (!limits) {
-      limits = new InboundLimits(this.host.services.config, now);
-      this.limits.set(conn.id, limits);
-    }
-    const verdict = limits.check(data, now);
+    const verdict = this.limits.check(conn.id, data, now);
     if (!verdict.ok) {
       if (verdict.error) this.reply(conn, false, verdict.error);
       if (verdict.close) safeClose(conn, ...verdict.close);
