@@ -1,0 +1,104 @@
+/**
+ * The shapes of the /ws/viewer messages the SDK hands to applications (docs/protocol.md). Written out
+ * here rather than imported from src/core so the client has no server code (and no valibot) in it.
+ */
+
+export type CameraState = Record<string, unknown>;
+
+export interface SessionDescription {
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+  sdp?: string;
+}
+
+/** RTCIceCandidateInit, spelled out so the SDK also type-checks without the DOM library. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+  credentialType?: 'password';
+}
+
+export interface HelloAck {
+  user_id: string;
+  role: 'admin' | 'operator' | 'viewer';
+  server_time: string;
+}
+
+export interface Subscribed {
+  device_ids: string[];
+  not_found: string[];
+}
+
+export interface WatchReady {
+  session_id: string;
+  device_id: string;
+  ice_servers: IceServer[];
+}
+
+export interface StateAck {
+  device_id: string;
+  seq: number;
+  /** The applied (normalised) values: `{record: true}` comes back as `{record: "on"}`. */
+  state: CameraState;
+}
+
+/** A state_get answer: a snapshot, or the changes since the `since` asked for. */
+export type StateReply =
+  | { device_id: string; seq: number; snapshot: true; state: CameraState }
+  | { device_id: string; seq: number; snapshot: false; changes: { seq: number; changes: CameraState }[] };
+
+export type WatchEndReason = 'user_ended' | 'viewer_disconnected' | 'device_disconnected' | 'timeout' | 'error' | (string & {});
+
+// — events —
+
+export interface StateEvent {
+  device_id: string;
+  /** The full merged state after this message. */
+  state: CameraState;
+  /** The keys this message set (every key for a snapshot). */
+  changed: string[];
+  seq: number;
+  snapshot: boolean;
+}
+
+export interface StatusEvent {
+  device_id: string;
+  online: boolean;
+  presence: Record<string, string | number | boolean | null> | null;
+}
+
+export interface SignalSdpEvent {
+  session_id: string;
+  sdp: SessionDescription;
+}
+
+export interface SignalIceEvent {
+  session_id: string;
+  candidate: IceCandidate | null;
+}
+
+export interface WatchEndedEvent {
+  session_id: string;
+  device_id?: string;
+  reason: WatchEndReason;
+}
+
+export interface OpenEvent extends HelloAck {
+  /** True when this is a reconnect, not the first connection. */
+  reconnected: boolean;
+}
+
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  /** Whether the SDK will reconnect, and after how many ms. */
+  reconnecting: boolean;
+  delayMs?: number;
+}
