@@ -34,11 +34,14 @@ export interface UserRoomApi {
 export class UserRoom extends Room implements UserRoomApi {
   /**
    * Open sockets are stored (`socket:<connection>`), so the count survives this room's eviction on
-   * Workers. Entries a crash left behind are found only when the cap is reached, by asking each
-   * connection room whether its socket is still open: cheap, and exact where it matters.
+   * Workers; the set is read from storage once per load, not per hello. Entries a crash left behind are
+   * found only when the cap is reached, by asking each connection room whether its socket is still open.
    */
-  private sockets(): string[] {
-    return [...this.ctx.storage.list('socket:').keys()].map((key) => key.slice('socket:'.length));
+  private open: Set<string> | undefined;
+
+  private sockets(): Set<string> {
+    this.open ??= new Set([...this.ctx.storage.list('socket:').keys()].map((key) => key.slice('socket:'.length)));
+    return this.open;
   }
 
   private record(): UserRecord | undefined {
@@ -63,6 +66,7 @@ export class UserRoom extends Room implements UserRoomApi {
   }
 
   remove(): void {
+    this.open = undefined;
     this.ctx.storage.deleteAll();
   }
 
@@ -83,18 +87,23 @@ export class UserRoom extends Room implements UserRoomApi {
     const profile = this.profile();
     if (!profile) return { ok: false, reason: 'unknown_user' };
     const max = this.services.config.maxSocketsPerUser;
-    let open = this.sockets();
-    if (open.length >= max) {
-      const alive = await Promise.all(open.map((conn) => this.services.rooms.connection(conn).alive()));
-      for (const [i, conn] of open.entries()) if (!alive[i]) this.ctx.storage.delete(`socket:${conn}`);
-      open = this.sockets();
-      if (open.length >= max) return { ok: false, reason: 'too_many_sockets' };
+    if (this.sockets().size >= max) {
+      const known = [...this.sockets()];
+      const alive = await Promise.all(known.map((conn) => this.services.rooms.connection(conn).alive()));
+      for (const [i, conn] of known.entries()) {
+        if (alive[i]) continue;
+        this.sockets().delete(conn);
+        this.ctx.storage.delete(`socket:${conn}`);
+      }
+      if (this.sockets().size >= max) return { ok: false, reason: 'too_many_sockets' };
     }
+    this.sockets().add(connId);
     this.ctx.storage.put(`socket:${connId}`, 1);
     return { ok: true, profile };
   }
 
   closeSocket(connId: string): void {
+    this.sockets().delete(connId);
     this.ctx.storage.delete(`socket:${connId}`);
   }
 }
