@@ -1,0 +1,88 @@
+/** Command-line flags of `npm run bench`; `--smoke` shrinks everything for the test. */
+
+export interface Options {
+  runtime: 'node' | 'deno';
+  smoke: boolean;
+  out: string;
+  /** Pairs for the max-throughput relay. */
+  pairsMax: number;
+  /** Pair counts for the fixed-rate latency relay. */
+  pairsLatency: number[];
+  rate: number;
+  size: number;
+  subscribers: number[];
+  idle: number;
+  connectConcurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  maxChanges: number;
+  /** Scenarios to run (all by default). */
+  only: string[];
+  /** Node runtime only: write a V8 CPU profile of the server into this directory. */
+  cpuProf: string | undefined;
+}
+
+const list = (value: string) => value.split(',').map((v) => Number(v.trim()));
+
+export function parseArgs(argv: string[]): Options {
+  const smoke = argv.includes('--smoke');
+  const options: Options = smoke
+    ? {
+        runtime: 'node',
+        smoke,
+        out: 'bench/results',
+        pairsMax: 5,
+        pairsLatency: [5],
+        rate: 20,
+        size: 300,
+        subscribers: [10],
+        idle: 50,
+        connectConcurrency: 5,
+        warmupMs: 200,
+        measureMs: 800,
+        maxChanges: 50,
+        only: [],
+        cpuProf: undefined,
+      }
+    : {
+        runtime: 'node',
+        smoke,
+        out: 'bench/results',
+        pairsMax: 100,
+        pairsLatency: [100, 1000],
+        rate: 20,
+        size: 300,
+        subscribers: [100, 1000, 5000],
+        idle: 10_000,
+        connectConcurrency: 50,
+        warmupMs: 1000,
+        measureMs: 3000,
+        maxChanges: 500,
+        only: [],
+        cpuProf: undefined,
+      };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    if (flag === '--smoke') continue;
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--runtime') {
+      if (value !== 'node' && value !== 'deno') throw new Error('--runtime is node or deno');
+      options.runtime = value;
+    } else if (flag === '--out') options.out = value;
+    else if (flag === '--pairs') options.pairsMax = Number(value);
+    else if (flag === '--latency-pairs') options.pairsLatency = list(value);
+    else if (flag === '--rate') options.rate = Number(value);
+    else if (flag === '--size') options.size = Number(value);
+    else if (flag === '--subscribers') options.subscribers = list(value);
+    else if (flag === '--idle') options.idle = Number(value);
+    else if (flag === '--concurrency') options.connectConcurrency = Number(value);
+    else if (flag === '--warmup-ms') options.warmupMs = Number(value);
+    else if (flag === '--measure-ms') options.measureMs = Number(value);
+    else if (flag === '--max-changes') options.maxChanges = Number(value);
+    else if (flag === '--only') options.only = value.split(',').map((v) => v.trim());
+    else if (flag === '--cpu-prof') options.cpuProf = value;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return options;
+}

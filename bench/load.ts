@@ -1,0 +1,28 @@
+import { type BroadcastTask, runBroadcast } from './load-broadcast.ts';
+import { type ConnectTask, type IdleTask, runConnect, runIdle } from './load-conn.ts';
+import { type RelayTask, runRelay } from './load-relay.ts';
+
+/**
+ * The load generator, a process of its own (pinned to another core than the server). It reads one task
+ * as JSON from BENCH_TASK, runs it and prints `RESULT <json>` (the idle task prints `READY <json>`
+ * first and waits for a line on stdin). The runner bounds it with a timeout.
+ */
+
+export type Task = RelayTask | BroadcastTask | IdleTask | ConnectTask;
+
+async function main(): Promise<void> {
+  const task = JSON.parse(process.env.BENCH_TASK ?? '{}') as Task;
+  let result: Record<string, unknown>;
+  if (task.kind === 'relay') result = await runRelay(task);
+  else if (task.kind === 'broadcast') result = await runBroadcast(task);
+  else if (task.kind === 'idle') result = await runIdle(task, (info) => console.log(`READY ${JSON.stringify(info)}`));
+  else if (task.kind === 'connect') result = await runConnect(task);
+  else throw new Error(`unknown task ${JSON.stringify(task)}`);
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,350 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from './args.ts';
+import {
+  canPin,
+  cpuSeconds,
+  fdLimit,
+  freePort,
+  killAll,
+  root,
+  rssKb,
+  runLoad as runLoadRaw,
+  type Started,
+  startServer,
+  stop,
+} from './procs.ts';
+import { machine, type Row, svg, table } from './report.ts';
+import type { Summary } from './stats.ts';
+import { pool } from './ws-util.ts';
+
+/**
+ * `npm run bench`: the real server and the raw-`ws` baselines on core 0, the load generator on core 1,
+ * every scenario against both; one table, bench/results/latest.json and latest.svg.
+ */
+
+const options = parseArgs(process.argv.slice(2));
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+const ADMIN_PASSWORD = 'bench-admin-password';
+const deadlineMs = options.smoke ? 55_000 : 290_000;
+const hardStop = setTimeout(() => {
+  console.error(`bench: over its ${deadlineMs / 1000} s budget, stopping everything`);
+  killAll();
+  process.exit(2);
+}, deadlineMs);
+
+const fds = fdLimit(Math.max(4096, options.idle * 2 + 1024));
+const idleSockets = Math.min(options.idle, fds - 512);
+const rows: Row[] = [];
+const details: Record<string, unknown> = {};
+const errors: string[] = [];
+
+function log(message: string): void {
+  console.error(`[bench] ${message}`);
+}
+
+function ratioRow(
+  scenario: string,
+  metric: string,
+  edgecam: number,
+  baseline: number,
+  baselineName: string,
+  target?: { op: '>=' | '<='; value: number },
+): void {
+  const ratio = edgecam / baseline;
+  rows.push({
+    scenario,
+    metric,
+    edgecam,
+    baseline,
+    baselineName,
+    ratio,
+    target,
+    met: target ? (target.op === '>=' ? ratio >= target.value : ratio <= target.value) : undefined,
+  });
+}
+
+async function scenario(name: string, body: () => Promise<void>): Promise<void> {
+  if (options.only.length && !options.only.includes(name)) return;
+  const started = Date.now();
+  log(`${name} …`);
+  try {
+    await body();
+    log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    errors.push(`${name}: ${text}`);
+    rows.push({
+      scenario: name,
+      metric: 'error',
+      edgecam: Number.NaN,
+      baseline: Number.NaN,
+      baselineName: '',
+      ratio: Number.NaN,
+      error: text,
+    });
+    log(`${name} FAILED: ${text}`);
+  }
+}
+
+async function api(
+  base: string,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: ((await response.json().catch(() => null)) ?? {}) as Record<string, unknown> };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgecam-bench-'));
+  const big = String(1_000_000_000);
+  const serverCommand =
+    options.runtime === 'deno'
+      ? [`${root}node_modules/.bin/deno`, 'run', '-A', 'src/runtime/deno/main.ts']
+      : [
+          process.execPath,
+          ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`] : []),
+          '--import',
+          'tsx',
+          'src/runtime/node/main.ts',
+        ];
+  let server: Started | undefined;
+  let baseline: Started | undefined;
+  try {
+    log(
+      `pinning: ${canPin ? `server and baselines on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}` : 'taskset not found, not pinned'}`,
+    );
+    log(`fd limit per process: ${fds}; idle sockets: ${idleSockets}`);
+    // LOG_LEVEL=warn hides the `edgecam listening` line, so the port is chosen here and probed.
+    const port = await freePort();
+    server = await startServer(
+      'edgecam',
+      serverCommand,
+      {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        ADMIN_PASSWORD,
+        PASSWORD_ITERATIONS: '100000',
+        RATE_LIMIT_PER_S: big,
+        RATE_LIMIT_BURST: big,
+        MAX_SOCKETS_PER_USER: big,
+        MAX_VIEWERS_PER_DEVICE: '100000',
+        MAX_WATCHES_PER_SOCKET: '100000',
+        WATCH_ANSWER_TIMEOUT_S: '3600',
+        SEND_BUFFER_BYTES: String(64 * 1024 * 1024),
+        LOG_LEVEL: 'warn',
+      },
+      SERVER_CORE,
+      fds,
+      { port, path: '/api/schema' },
+    );
+    baseline = await startServer(
+      'baseline',
+      [process.execPath, '--import', 'tsx', 'bench/baseline.ts'],
+      { PORT: '0' },
+      SERVER_CORE,
+      fds,
+    );
+    const base = `http://127.0.0.1:${server.port}`;
+    const wsUrl = `ws://127.0.0.1:${server.port}`;
+    const rawUrl = `ws://127.0.0.1:${baseline.port}`;
+    log(`edgecam pid ${server.pid} at ${base}; baseline pid ${baseline.pid} at ${rawUrl}`);
+
+    const login = await api(base, '/api/login', { username: 'admin', password: ADMIN_PASSWORD });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    const token = login.body.token as string;
+    const deviceCount = Math.max(options.pairsMax, ...options.pairsLatency);
+    const devices: { id: string; key: string }[] = new Array(deviceCount);
+    await pool(deviceCount, 16, async (i) => {
+      const id = `bench-cam-${String(i).padStart(5, '0')}`;
+      const res = await api(base, '/api/devices', { device_id: id }, token);
+      if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+      devices[i] = { id, key: res.body.key as string };
+    });
+    const room = await api(base, '/api/devices', { device_id: 'bench-broadcast' }, token);
+    if (room.status !== 201) throw new Error(`device registration failed: ${room.status}`);
+    const bounded = (ms: number) => ms + 60_000;
+    const srv = server;
+    const raw = baseline;
+    /** A load task, with the CPU share the server under test used meanwhile (1 = one whole core). */
+    const runLoad = async (
+      task: { target: string } & Record<string, unknown>,
+      core: number,
+      fdMax: number,
+      timeoutMs: number,
+      onReady?: (info: Record<string, unknown>) => Promise<void>,
+    ) => {
+      const pid = task.target === 'edgecam' ? srv.pid : raw.pid;
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const result = await runLoadRaw(task, core, fdMax, timeoutMs, onReady);
+      result.serverCpu = Number(((cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000)).toFixed(2));
+      return result;
+    };
+
+    await scenario('idle', async () => {
+      const measure = async (target: 'edgecam' | 'raw', pid: number, url: string) => {
+        const before = rssKb(pid);
+        let after = 0;
+        let connected = 0;
+        let info: Record<string, unknown> = {};
+        await runLoad(
+          { kind: 'idle', target, wsUrl: url, sockets: idleSockets, token },
+          LOAD_CORE,
+          fds,
+          120_000,
+          async (ready) => {
+            info = ready;
+            connected = ready.connected as number;
+            if (ready.failed) log(`idle ${target}: ${ready.failed} sockets failed: ${ready.firstError}`);
+            await new Promise((r) => setTimeout(r, options.smoke ? 200 : 2000));
+            after = rssKb(pid);
+          },
+        );
+        return { before, after, connected, setupMs: info.setupMs, kbPerSocket: (after - before) / connected };
+      };
+      const e = await measure('edgecam', srv.pid, wsUrl);
+      const r = await measure('raw', raw.pid, rawUrl);
+      details.idle = { edgecam: e, raw: r };
+      ratioRow('idle', `RSS KB/socket (${e.connected} vs ${r.connected} sockets)`, e.kbPerSocket, r.kbPerSocket, 'raw ws idle', {
+        op: '<=',
+        value: 2.2,
+      });
+    });
+
+    await scenario('connect', async () => {
+      const measureMs = options.smoke ? 800 : 2500;
+      const task = { kind: 'connect', wsUrl, concurrency: options.connectConcurrency, measureMs, token };
+      const e = await runLoad({ ...task, target: 'edgecam' }, LOAD_CORE, fds, bounded(measureMs));
+      const r = await runLoad({ ...task, target: 'raw', wsUrl: rawUrl }, LOAD_CORE, fds, bounded(measureMs));
+      details.connect = { edgecam: e, raw: r };
+      ratioRow(
+        'connect',
+        'hello handshakes/s vs raw connects/s',
+        e.perSecond as number,
+        r.perSecond as number,
+        'raw ws connect',
+        {
+          op: '>=',
+          value: 0.5,
+        },
+      );
+    });
+
+    await scenario('relay', async () => {
+      const common = {
+        kind: 'relay',
+        size: options.size,
+        warmupMs: options.warmupMs,
+        measureMs: options.measureMs,
+        token,
+        devices,
+      };
+      const limit = bounded(options.warmupMs + options.measureMs);
+      const maxTask = { ...common, mode: 'max', rate: 0, pairs: options.pairsMax };
+      const e = await runLoad({ ...maxTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, limit);
+      const j = await runLoad({ ...maxTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
+      const p = await runLoad({ ...maxTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
+      details[`relay_max_K${options.pairsMax}`] = { edgecam: e, json: j, pass: p };
+      const name = `relay K=${options.pairsMax} max`;
+      ratioRow(name, 'relayed msgs/s', e.perSecond as number, j.perSecond as number, 'JSON forwarder', { op: '>=', value: 0.9 });
+      ratioRow(name, 'relayed msgs/s', e.perSecond as number, p.perSecond as number, 'byte forwarder');
+      for (const pairs of options.pairsLatency) {
+        const rateTask = { ...common, mode: 'rate', rate: options.rate, pairs };
+        const el = await runLoad({ ...rateTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, limit);
+        const pl = await runLoad({ ...rateTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
+        const jl = await runLoad({ ...rateTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
+        details[`relay_rate_K${pairs}`] = { edgecam: el, pass: pl, json: jl };
+        const les = el.latency as Summary;
+        const pls = pl.latency as Summary;
+        const jls = jl.latency as Summary;
+        const label = `relay K=${pairs} @${options.rate}/s`;
+        ratioRow(label, 'p50 one-way ms', les.p50, pls.p50, 'byte forwarder');
+        ratioRow(
+          label,
+          'p99 one-way ms',
+          les.p99,
+          pls.p99,
+          'byte forwarder',
+          pairs === 1000 ? { op: '<=', value: 2 } : undefined,
+        );
+        ratioRow(label, 'p99 one-way ms', les.p99, jls.p99, 'JSON forwarder');
+        if (el.lost || pl.lost) log(`${label}: lost edgecam ${el.lost}, raw ${pl.lost}`);
+      }
+    });
+
+    await scenario('broadcast', async () => {
+      for (const n of options.subscribers) {
+        const task = { kind: 'broadcast', subscribers: n, measureMs: options.measureMs, maxChanges: options.maxChanges };
+        const limit = bounded(options.measureMs) + n * 20;
+        const e = await runLoad({ ...task, target: 'edgecam', wsUrl, device: 'bench-broadcast', token }, LOAD_CORE, fds, limit);
+        const r = await runLoad({ ...task, target: 'raw', wsUrl: rawUrl }, LOAD_CORE, fds, limit);
+        details[`broadcast_N${n}`] = { edgecam: e, raw: r };
+        const es = e.latency as Summary;
+        const rs = r.latency as Summary;
+        const label = `broadcast N=${n}`;
+        ratioRow(label, 'last subscriber p50 ms', es.p50, rs.p50, 'raw broadcast');
+        ratioRow(
+          label,
+          'last subscriber p99 ms',
+          es.p99,
+          rs.p99,
+          'raw broadcast',
+          n === 5000 ? { op: '<=', value: 1.2 } : undefined,
+        );
+        ratioRow(
+          label,
+          'deliveries/s',
+          e.deliveriesPerSecond as number,
+          r.deliveriesPerSecond as number,
+          'raw broadcast',
+          n === 1000 ? { op: '>=', value: 0.85 } : undefined,
+        );
+      }
+    });
+  } finally {
+    if (server) await stop(server);
+    if (baseline) await stop(baseline);
+    killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const results = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    runtime: options.runtime,
+    pinned: canPin,
+    fdLimit: fds,
+    options,
+    rows,
+    details,
+    errors,
+  };
+  const out = resolve(root, options.out);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, 'latest.svg'), svg(rows, details));
+  console.log(table(rows));
+  log(`wrote ${join(out, 'latest.json')} and latest.svg`);
+}
+
+main()
+  .then(() => {
+    clearTimeout(hardStop);
+    process.exit(errors.length ? 1 : 0);
+  })
+  .catch((error) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    killAll();
+    process.exit(1);
+  });
