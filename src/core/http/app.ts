@@ -24,6 +24,7 @@ export interface AppOptions {
   startedAt: number;
   /** Completes a WebSocket upgrade and hands the socket to the room `roomId`. */
   upgrade(c: Context, roomId: string, info: ConnectInfo): Response | Promise<Response>;
+  /** The peer's address as the platform sees it (the app applies TRUST_PROXY on top). */
   clientAddress(c: Context): string;
   /** Open sockets on this host, where the runtime can count them. */
   socketsOpen(): number | null;
@@ -81,6 +82,9 @@ export function createApp(opts: AppOptions): Hono<Env> {
     if (c.get('user').role !== 'admin') return c.json({ error: 'Forbidden: this needs the admin role' }, 403);
     await next();
   });
+  // Behind a proxy of yours (TRUST_PROXY), the client is the first X-Forwarded-For entry.
+  const clientOf = (c: Context) =>
+    (config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined) || opts.clientAddress(c);
   const mayAccess = (user: Profile, deviceId: string) => user.devices === null || user.devices.includes(deviceId);
 
   app.get('/', (c) => c.text(`edgecam ${opts.version}: a camera-control and WebRTC-signaling server. See /api/status.\n`));
@@ -102,7 +106,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   app.post('/api/login', async (c) => {
     const body = await readBody(c, LoginBody);
     if (body instanceof Response) return body;
-    const result = await passwordLogin(services, body.username, body.password, opts.clientAddress(c));
+    const result = await passwordLogin(services, body.username, body.password, clientOf(c));
     if (!result.ok && result.retryAfter) {
       c.header('Retry-After', String(result.retryAfter));
       return c.json({ error: 'Too many failed logins; try again later', retry_after: result.retryAfter }, 429);
@@ -226,7 +230,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
       if (!/^[A-Za-z0-9+/]{22}==$/.test(key) || c.req.header('sec-websocket-version') !== '13') {
         return c.json({ error: 'Bad WebSocket upgrade: needs a valid Sec-WebSocket-Key and Sec-WebSocket-Version: 13' }, 400);
       }
-      const [room, info] = await target(c, { path, clientAddress: opts.clientAddress(c) });
+      const [room, info] = await target(c, { path, clientAddress: clientOf(c) });
       return opts.upgrade(c, room, info);
     });
   const ownRoom = async (_c: Context, info: ConnectInfo): Promise<[string, ConnectInfo]> => [

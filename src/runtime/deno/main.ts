@@ -29,9 +29,8 @@ async function main(): Promise<void> {
     runtime: 'deno',
     version: VERSION,
     clientAddress: (c) => {
-      const forwarded = config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
       const info = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr;
-      return forwarded || info?.hostname || 'unknown';
+      return info?.hostname || 'unknown';
     },
     upgrade: (c, roomId, info) => {
       // Deno pings idle sockets itself and closes those that do not answer: the dead-peer check.

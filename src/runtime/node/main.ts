@@ -36,8 +36,7 @@ async function main(): Promise<void> {
     runtime: 'node',
     version: VERSION,
     clientAddress: (c) => {
-      const forwarded = config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
-      return forwarded || incoming(c).socket.remoteAddress || 'unknown';
+      return incoming(c).socket.remoteAddress || 'unknown';
     },
     upgrade: (c, roomId, info) =>
       (nodeWs as NonNullable<typeof nodeWs>).upgradeWebSocket(c, {

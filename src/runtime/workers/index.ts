@@ -28,11 +28,8 @@ function buildWorker(env: Env): Worker {
     runtime: 'workerd',
     version: VERSION,
     startedAt: Date.now(),
-    // Cloudflare sets CF-Connecting-IP; TRUST_PROXY means a proxy of yours in front sets X-Forwarded-For.
-    clientAddress: (c) =>
-      (services.config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined) ||
-      c.req.header('cf-connecting-ip') ||
-      'unknown',
+    // Cloudflare tells who connected; behind a proxy of yours, TRUST_PROXY applies as everywhere.
+    clientAddress: (c) => c.req.header('cf-connecting-ip') || 'unknown',
     // Each isolate sees only a share of the sockets, so there is no count to give.
     socketsOpen: () => null,
     upgrade: (c, roomId, info) => {
