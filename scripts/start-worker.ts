@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { ENV_VARIABLES } from '../src/core/config.ts';
 import { storedSecret } from '../src/runtime/in-process/secret-file.ts';
+import { PUBLIC_DIR } from '../src/runtime/in-process/static-files.ts';
 import { bundleWorker, compatibilityDate } from './worker-bundle.ts';
 
 const env = process.env;
@@ -30,6 +31,12 @@ const mf = new Miniflare({
   compatibilityDate,
   durableObjects: { ROOMS: { className: 'RoomObject', useSQLite: true } },
   durableObjectsPersist: join(dataDir, 'workerd', 'durable-objects'),
+  // The web panel, as [assets] in wrangler.toml: served before the Worker, with dist/public/_headers.
+  assets: {
+    directory: PUBLIC_DIR,
+    routerConfig: { has_user_worker: true },
+    assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none' },
+  },
   bindings,
   host,
   port,

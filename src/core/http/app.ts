@@ -13,6 +13,7 @@ import { roomId } from '../rooms/index.ts';
 import type { Profile } from '../rooms/user-room.ts';
 import { describeKeys } from '../state/describe.ts';
 import type { StateError } from '../state/model.ts';
+import { type StaticFiles, serveStatic } from './assets.ts';
 import { originAllowed } from './origin.ts';
 import { DeviceId, LoginBody, NewDeviceBody, NewUserBody, Username } from './schemas.ts';
 
@@ -28,6 +29,8 @@ export interface AppOptions {
   clientAddress(c: Context): string;
   /** Open sockets on this host, where the runtime can count them. */
   socketsOpen(): number | null;
+  /** The web panel's files, where the runtime serves them itself (Workers serves them as static assets). */
+  staticFiles?: StaticFiles | null | undefined;
 }
 
 type Env = { Variables: { user: Profile } };
@@ -87,7 +90,13 @@ export function createApp(opts: AppOptions): Hono<Env> {
     (config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined) || opts.clientAddress(c);
   const mayAccess = (user: Profile, deviceId: string) => user.devices === null || user.devices.includes(deviceId);
 
-  app.get('/', (c) => c.text(`edgecam ${opts.version}: a camera-control and WebRTC-signaling server. See /api/status.\n`));
+  if (opts.staticFiles) app.use('*', serveStatic(opts.staticFiles));
+  app.get('/', (c) =>
+    c.text(
+      `edgecam ${opts.version}: a camera-control and WebRTC-signaling server. See /api/status.\n` +
+        'The web panel is not built: run `npm run build` (npm start does it for you).\n',
+    ),
+  );
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.get('/api/status', async (c) => {

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Services } from '../../core/ports.ts';
 import { roomsVia } from '../../core/rooms/index.ts';
 import { type HostStore, InProcessHost } from './host.ts';
+import { loadStaticFiles, PUBLIC_DIR } from './static-files.ts';
 
 /**
  * The parts of a self-hosted server that Node and Deno share: the room host, services, the app and
@@ -31,6 +32,9 @@ export async function createLocalServer(opts: LocalServerOptions) {
     tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS),
   };
   host.start(services);
+  const staticFiles = loadStaticFiles();
+  if (staticFiles) opts.log.info('web panel', { files: staticFiles.size, dir: PUBLIC_DIR });
+  else opts.log.warn('web panel not built: / shows a plain page; run `npm run build`', { dir: PUBLIC_DIR });
   const app = createApp({
     services,
     runtime: opts.runtime,
@@ -39,6 +43,7 @@ export async function createLocalServer(opts: LocalServerOptions) {
     upgrade: opts.upgrade,
     clientAddress: opts.clientAddress,
     socketsOpen: () => host.socketCount(),
+    staticFiles,
   });
   await services.rooms.directory().bootstrap();
   return { host, app, services };

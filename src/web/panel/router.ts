@@ -1,0 +1,13 @@
+/** The views, by URL fragment: #/ (cameras), #/devices/<id>, #/admin/devices, #/admin/users. */
+
+export type Route = { name: 'devices' } | { name: 'device'; id: string } | { name: 'admin-devices' } | { name: 'users' };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'devices' && parts[1]) return { name: 'device', id: parts[1] };
+  if (parts[0] === 'admin' && parts[1] === 'devices') return { name: 'admin-devices' };
+  if (parts[0] === 'admin' && parts[1] === 'users') return { name: 'users' };
+  return { name: 'devices' };
+}
+
+export const deviceHref = (id: string) => `#/devices/${encodeURIComponent(id)}`;

@@ -1,0 +1,111 @@
+import type { StateEvent, StatusEvent } from '../../../client/index.ts';
+import { ago, h, mount, notify } from '../../shared/dom.ts';
+import { api, type DeviceInfo } from '../api.ts';
+import { deviceHref } from '../router.ts';
+import type { View, ViewContext } from './view.ts';
+
+/** A socket may subscribe to at most this many devices (MAX_SUBSCRIPTIONS_PER_SOCKET's default). */
+const LIVE_LIMIT = 256;
+
+/** The cameras this user may see, each with live online/offline, presence and recording state. */
+export function deviceListView({ viewer, session }: ViewContext): View {
+  const grid = h('div', { class: 'grid' }, h('p', { class: 'muted' }, 'Loading cameras…'));
+  const el = h('section', null, h('h1', null, 'Cameras'), grid);
+  const cards = new Map<string, { info: DeviceInfo; card: HTMLElement }>();
+
+  const render = (id: string) => {
+    const entry = cards.get(id);
+    if (!entry) return;
+    const { info, card } = entry;
+    const recording = viewer.getState(id)?.state.record === 'on';
+    card.classList.toggle('online', info.online);
+    mount(
+      card,
+      h(
+        'div',
+        { class: 'row' },
+        h('strong', null, info.name),
+        recording && h('span', { class: 'badge rec' }, 'REC'),
+        h('span', { class: `badge ${info.online ? 'on' : 'off'}` }, info.online ? 'online' : 'offline'),
+      ),
+      h(
+        'div',
+        { class: 'muted small' },
+        info.device_id,
+        ' · ',
+        info.online ? 'connected' : info.last_seen ? `last seen ${ago(info.last_seen)}` : 'never connected',
+      ),
+      info.presence &&
+        h(
+          'div',
+          { class: 'presence small' },
+          ...Object.entries(info.presence).map(([k, v]) => h('span', null, `${k}: ${String(v)}`)),
+        ),
+    );
+  };
+
+  const onStatus = (e: StatusEvent) => {
+    const entry = cards.get(e.device_id);
+    if (!entry) return;
+    // Going offline just now is when it was last seen; a device that stays offline keeps its time.
+    const wentOffline = entry.info.online && !e.online;
+    entry.info = {
+      ...entry.info,
+      online: e.online,
+      presence: e.presence,
+      last_seen: wentOffline ? new Date().toISOString() : entry.info.last_seen,
+    };
+    render(e.device_id);
+  };
+  const onState = (e: StateEvent) => {
+    if (e.changed.includes('record')) render(e.device_id);
+  };
+  const offs = [viewer.on('status', onStatus), viewer.on('state', onState)];
+  const tick = setInterval(() => {
+    for (const id of cards.keys()) if (!cards.get(id)?.info.online) render(id);
+  }, 15_000);
+
+  api<{ devices: DeviceInfo[] }>('/api/devices')
+    .then(({ devices }) => {
+      devices.sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+      if (devices.length === 0) {
+        mount(
+          grid,
+          h(
+            'p',
+            { class: 'muted' },
+            session.role === 'admin'
+              ? h(
+                  'span',
+                  null,
+                  'No cameras yet. ',
+                  h('a', { href: '#/admin/devices' }, 'Register one'),
+                  ', then start its agent or the simulator.',
+                )
+              : 'No cameras yet. Ask an admin to register one, or to give you access to one.',
+          ),
+        );
+        return;
+      }
+      mount(grid);
+      for (const info of devices) {
+        const card = h('a', { class: 'card device', href: deviceHref(info.device_id), 'data-device-id': info.device_id });
+        cards.set(info.device_id, { info, card });
+        grid.append(card);
+        render(info.device_id);
+      }
+      return viewer.subscribe(devices.slice(0, LIVE_LIMIT).map((d) => d.device_id));
+    })
+    .catch((e: Error) => {
+      mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));
+      notify(e.message, 'error');
+    });
+
+  return {
+    el,
+    dispose: () => {
+      for (const off of offs) off();
+      clearInterval(tick);
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type { CameraState, StateEvent, StatusEvent } from '../../../client/index.ts';
+import { h, mount, notify } from '../../shared/dom.ts';
+import { api, type DeviceInfo, type KeyDescription, stateSchema } from '../api.ts';
+import { type Control, createControl } from '../controls.ts';
+import { groupKeys } from '../groups.ts';
+import { mayWrite } from '../session.ts';
+import { type Watch, watch } from '../watch.ts';
+import type { View, ViewContext } from './view.ts';
+
+/** One camera: its live video, record and snapshot buttons, and a control for every state key. */
+export function devicePageView({ viewer, session }: ViewContext, deviceId: string): View {
+  const title = h('h1', null, deviceId);
+  const badge = h('span', { class: 'badge off' }, '…');
+  const seq = h('span', { class: 'muted small' });
+  const video = h('video', { autoplay: true, muted: true, playsinline: true });
+  const videoNote = h('div', { class: 'video-note' }, 'Press Watch to see the live video.');
+  const watchButton = h('button', { class: 'primary', 'data-action': 'watch', onclick: () => void toggleWatch() }, 'Watch');
+  const recordButton = h('button', { 'data-key': 'record', onclick: () => void toggleRecord() }, 'Record');
+  const snapButton = h(
+    'button',
+    {
+      'data-key': 'snap',
+      onclick: () =>
+        void change('snap', true).then(
+          () => notify('Snapshot requested', 'ok'),
+          () => {},
+        ),
+    },
+    'Snapshot',
+  );
+  const controlsBox = h('div', { class: 'controls' }, h('p', { class: 'muted' }, 'Loading controls…'));
+  const el = h(
+    'section',
+    { class: 'device-page' },
+    h(
+      'div',
+      { class: 'row heading' },
+      h('a', { href: '#/', class: 'back', 'aria-label': 'All cameras' }, '←'),
+      title,
+      badge,
+      seq,
+    ),
+    h(
+      'div',
+      { class: 'layout' },
+      h(
+        'div',
+        { class: 'stage' },
+        h('div', { class: 'video' }, video, videoNote),
+        h('div', { class: 'actions' }, watchButton, recordButton, snapButton),
+      ),
+      controlsBox,
+    ),
+  );
+
+  const controls = new Map<string, Control>();
+  let current: Watch | null = null;
+  let disposed = false;
+  const mayOperate = mayWrite(session.role, 'operator');
+  recordButton.disabled = snapButton.disabled = !mayOperate;
+
+  async function change(key: string, value: unknown): Promise<void> {
+    try {
+      await viewer.setState(deviceId, { [key]: value });
+    } catch (e) {
+      const err = e as Error & { detail?: string };
+      notify(err.detail ? `${key}: ${err.detail}` : `${key}: ${err.message}`, 'error');
+      // Put the control back to the value the server holds.
+      const held = viewer.getState(deviceId)?.state[key];
+      if (held !== undefined) controls.get(key)?.show(held);
+      throw e;
+    }
+  }
+
+  function showState(state: CameraState, keys: Iterable<string>): void {
+    for (const key of keys) {
+      controls.get(key)?.show(state[key]);
+      if (key === 'record') showRecord(state.record);
+    }
+  }
+
+  function showRecord(value: unknown): void {
+    recordButton.textContent = value === 'on' ? '■ Stop recording' : value === 'pause' ? '● Resume recording' : '● Record';
+    recordButton.classList.toggle('recording', value === 'on');
+  }
+
+  function showOnline(online: boolean): void {
+    badge.className = `badge ${online ? 'on' : 'off'}`;
+    badge.textContent = online ? 'online' : 'offline';
+  }
+
+  async function toggleRecord(): Promise<void> {
+    const now = viewer.getState(deviceId)?.state.record;
+    await change('record', now === 'on' ? 'off' : 'on').catch(() => {});
+  }
+
+  async function toggleWatch(): Promise<void> {
+    if (current) {
+      const stopping = current;
+      current = null;
+      return stopping.stop();
+    }
+    watchButton.disabled = true;
+    try {
+      current = await watch(viewer, deviceId, video, (status, detail) => {
+        videoNote.hidden = status === 'live';
+        videoNote.textContent =
+          status === 'requesting' ? 'Asking the camera…' : status === 'connecting' ? 'Connecting…' : `Stopped: ${detail}.`;
+        if (status === 'ended') {
+          current = null;
+          watchButton.textContent = 'Watch';
+        }
+      });
+      watchButton.textContent = 'Stop';
+    } catch (e) {
+      videoNote.textContent = `Cannot watch: ${(e as Error).message}.`;
+      notify(`Cannot watch: ${(e as Error).message}`, 'error');
+    } finally {
+      watchButton.disabled = false;
+    }
+  }
+
+  const offs = [
+    viewer.on('state', (e: StateEvent) => {
+      if (e.device_id !== deviceId) return;
+      seq.textContent = `state #${e.seq}`;
+      showState(e.state, e.snapshot ? Object.keys(e.state) : e.changed);
+    }),
+    viewer.on('status', (e: StatusEvent) => e.device_id === deviceId && showOnline(e.online)),
+  ];
+
+  const buildControls = (keys: KeyDescription[]) => {
+    mount(controlsBox);
+    for (const group of groupKeys(keys)) {
+      const box = h('fieldset', { class: 'group' }, h('legend', null, group.title));
+      for (const def of group.keys) {
+        const control = createControl(def, mayWrite(session.role, def.write), change);
+        controls.set(def.key, control);
+        box.append(control.el);
+      }
+      controlsBox.append(box);
+    }
+    const held = viewer.getState(deviceId);
+    if (held) showState(held.state, Object.keys(held.state));
+  };
+
+  Promise.all([api<DeviceInfo>(`/api/devices/${encodeURIComponent(deviceId)}`), stateSchema()])
+    .then(async ([info, keys]) => {
+      if (disposed) return;
+      title.textContent = info.name === info.device_id ? info.name : `${info.name} (${info.device_id})`;
+      showOnline(info.online);
+      buildControls(keys);
+      const { not_found } = await viewer.subscribe([deviceId]);
+      if (not_found.length > 0) throw new Error('this camera does not exist, or you may not see it');
+      const held = viewer.getState(deviceId);
+      if (held) showState(held.state, Object.keys(held.state));
+    })
+    .catch((e: Error) => {
+      mount(controlsBox, h('p', { class: 'error' }, `Cannot load this camera: ${e.message}`));
+      watchButton.disabled = recordButton.disabled = snapButton.disabled = true;
+    });
+
+  return {
+    el,
+    dispose: () => {
+      disposed = true;
+      for (const off of offs) off();
+      void current?.stop();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { EdgecamViewer } from '../../../client/index.ts';
+import type { Session } from '../session.ts';
+
+/** What every view gets, and what it gives back: its element, and a cleanup for when it is replaced. */
+export interface ViewContext {
+  viewer: EdgecamViewer;
+  session: Session;
+}
+
+export interface View {
+  el: HTMLElement;
+  dispose(): void;
+}
