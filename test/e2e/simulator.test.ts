@@ -47,6 +47,7 @@ describe('the simulator and the admin pages', () => {
     await logIn(panel, server.url, 'admin', ADMIN_PASSWORD);
     await panel.goto(`${server.url}/#/devices/sim-cam`);
     await panel.waitForSelector('.heading .badge.on');
+    await panel.waitForSelector('.device-page .presence :text("simulator: true")');
     await panel.click('[data-action="watch"]');
     await panel.waitForFunction(
       () => {

@@ -12,6 +12,7 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
   const title = h('h1', null, deviceId);
   const badge = h('span', { class: 'badge off' }, '…');
   const seq = h('span', { class: 'muted small' });
+  const presence = h('div', { class: 'presence small' });
   const video = h('video', { autoplay: true, muted: true, playsinline: true });
   const videoNote = h('div', { class: 'video-note' }, 'Press Watch to see the live video.');
   const watchButton = h('button', { class: 'primary', 'data-action': 'watch', onclick: () => void toggleWatch() }, 'Watch');
@@ -40,6 +41,7 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       badge,
       seq,
     ),
+    presence,
     h(
       'div',
       { class: 'layout' },
@@ -84,9 +86,10 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
     recordButton.classList.toggle('recording', value === 'on');
   }
 
-  function showOnline(online: boolean): void {
+  function showOnline(online: boolean, reported: Record<string, unknown> | null): void {
     badge.className = `badge ${online ? 'on' : 'off'}`;
     badge.textContent = online ? 'online' : 'offline';
+    mount(presence, ...Object.entries(reported ?? {}).map(([k, v]) => h('span', null, `${k}: ${String(v)}`)));
   }
 
   async function toggleRecord(): Promise<void> {
@@ -126,7 +129,7 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       seq.textContent = `state #${e.seq}`;
       showState(e.state, e.snapshot ? Object.keys(e.state) : e.changed);
     }),
-    viewer.on('status', (e: StatusEvent) => e.device_id === deviceId && showOnline(e.online)),
+    viewer.on('status', (e: StatusEvent) => e.device_id === deviceId && showOnline(e.online, e.presence)),
   ];
 
   const buildControls = (keys: KeyDescription[]) => {
@@ -148,7 +151,7 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
     .then(async ([info, keys]) => {
       if (disposed) return;
       title.textContent = info.name === info.device_id ? info.name : `${info.name} (${info.device_id})`;
-      showOnline(info.online);
+      showOnline(info.online, info.presence);
       buildControls(keys);
       const { not_found } = await viewer.subscribe([deviceId]);
       if (not_found.length > 0) throw new Error('this camera does not exist, or you may not see it');
