@@ -1,6 +1,7 @@
 import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { Emitter } from './emitter.ts';
 import { EdgecamError } from './errors.ts';
+import { Requests } from './requests.ts';
 import { StateCache } from './state-cache.ts';
 import type {
   CameraState,
@@ -81,21 +82,6 @@ interface Inbound {
   payload: Record<string, unknown>;
 }
 
-interface Pending {
-  /** The reply types that settle this request (an `error` with its request_id always does). */
-  expects: string[];
-  resolve: (payload: Record<string, unknown>) => void;
-  reject: (error: EdgecamError) => void;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-interface Queued {
-  id: string;
-  type: string;
-  payload: Record<string, unknown>;
-  pending: Pending;
-}
-
 type Phase = 'idle' | 'connecting' | 'hello' | 'ready' | 'waiting' | 'closed';
 
 /** Close codes after which reconnecting with the same input fails again (docs/protocol.md). */
@@ -110,13 +96,11 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
   private readonly subscriptions = new Set<string>();
   /** Watch sessions of this socket, to end them locally when it drops (the server ends them too). */
   private readonly sessions = new Map<string, string>();
-  private readonly pending = new Map<string, Pending>();
-  private readonly queue: Queued[] = [];
+  private readonly requests: Requests;
   private socket: SocketLike | undefined;
   private phase: Phase = 'idle';
   private attempt = 0;
   private everOpened = false;
-  private nextId = 0;
   private lastHeard = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
@@ -135,6 +119,9 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     if (!WS) throw new Error('No WebSocket available: pass options.WebSocket (in Node 20: the `ws` package)');
     this.WS = WS;
     this.random = options.random ?? Math.random;
+    this.requests = new Requests(options.requestTimeoutMs ?? 10_000, options.maxQueue ?? 100, (type, payload, id) =>
+      this.send(type, payload, id),
+    );
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -164,7 +151,7 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
       socket.close(1000, 'client closed');
     }
     this.endSessions('viewer_disconnected');
-    this.rejectAll(new EdgecamError('closed', 'The viewer connection was closed'));
+    this.requests.rejectAll(new EdgecamError('closed', 'The viewer connection was closed'));
     if (wasStarted) this.emit('close', { code: 1000, reason: 'client closed', reconnecting: false });
   }
 
@@ -269,25 +256,10 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
         return reject(new EdgecamError('closed', 'The viewer connection is closed: call connect() to start again'));
       }
       if (this.fatal) return reject(this.fatal);
-      const id = `r${++this.nextId}`;
-      const pending: Pending = { expects, resolve, reject };
-      if (this.phase === 'ready') return this.sendRequest(id, type, payload, pending);
-      const max = this.options.maxQueue ?? 100;
-      if (this.queue.length >= max) {
-        return reject(new EdgecamError('queue_full', `Not connected and ${max} requests are already waiting`));
-      }
-      this.queue.push({ id, type, payload, pending });
+      const pending = { expects, resolve, reject };
+      if (this.phase === 'ready') this.requests.send(this.requests.newId(), type, payload, pending);
+      else this.requests.enqueue(type, payload, pending);
     });
-  }
-
-  private sendRequest(id: string, type: string, payload: Record<string, unknown>, pending: Pending): void {
-    const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
-    pending.timer = setTimeout(() => {
-      this.pending.delete(id);
-      pending.reject(new EdgecamError('timeout', `No answer to ${type} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    this.pending.set(id, pending);
-    this.send(type, payload, id);
   }
 
   private relay(type: string, payload: Record<string, unknown>): void {
@@ -313,7 +285,7 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
       // A malformed URL throws synchronously; retrying cannot fix it.
       this.phase = 'closed';
       this.fatal = new EdgecamError('bad_url', `Cannot open ${base}/ws/viewer: ${(cause as Error).message}`);
-      this.rejectAll(this.fatal);
+      this.requests.rejectAll(this.fatal);
       this.emit('error', this.fatal);
       return;
     }
@@ -336,7 +308,7 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     }
     if (socket !== this.socket) return;
     this.phase = 'hello';
-    this.helloId = `hello${++this.nextId}`;
+    this.helloId = this.requests.newId('hello');
     this.send('hello', { token }, this.helloId);
   }
 
@@ -359,14 +331,9 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     if (message.type === 'hello_ack' && this.phase === 'hello') return this.onHelloAck(message.payload as unknown as HelloAck);
     if (message.type === 'error') return this.onError(message);
     const p = message.payload;
-    if (message.request_id) {
-      const pending = this.pending.get(message.request_id);
-      if (pending?.expects.includes(message.type)) {
-        this.settle(message.request_id);
-        // The state_get reply is applied by fetchState, after this resolves.
-        return pending.resolve(p);
-      }
-    }
+    // The state_get reply is applied by fetchState, after this resolves.
+    const pending = message.request_id ? this.requests.take(message.request_id, message.type) : undefined;
+    if (pending) return pending.resolve(p);
     switch (message.type) {
       case 'state':
         if (typeof p.device_id === 'string' && typeof p.seq === 'number' && typeof p.state === 'object' && p.state) {
@@ -405,8 +372,7 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     if (reconnected && this.subscriptions.size > 0) {
       const ids = [...this.subscriptions];
       for (const id of ids) this.cache.markCatchingUp(id);
-      const id = `r${++this.nextId}`;
-      this.sendRequest(id, 'subscribe', this.subscribePayload(ids), {
+      this.requests.send(this.requests.newId(), 'subscribe', this.subscribePayload(ids), {
         expects: ['subscribed'],
         resolve: (reply) => {
           for (const gone of (reply as unknown as Subscribed).not_found) {
@@ -417,7 +383,7 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
         reject: (error) => this.emit('error', error),
       });
     }
-    for (const queued of this.queue.splice(0)) this.sendRequest(queued.id, queued.type, queued.payload, queued.pending);
+    this.requests.flush();
     this.emit('open', { ...ack, reconnected });
   }
 
@@ -436,11 +402,8 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
       this.fatal = error;
       return;
     }
-    const pending = message.request_id ? this.pending.get(message.request_id) : undefined;
-    if (message.request_id && pending) {
-      this.settle(message.request_id);
-      return pending.reject(error);
-    }
+    const pending = message.request_id ? this.requests.take(message.request_id, 'error') : undefined;
+    if (pending) return pending.reject(error);
     // Errors for messages without a request_id (a relayed signal to an ended session, a rate limit).
     this.emit('error', error);
   }
@@ -454,16 +417,13 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     this.endSessions('viewer_disconnected');
     // Sent but unanswered: the answer died with the socket. A state_set may or may not have been
     // applied; the state events after the catch-up tell.
-    for (const [id, pending] of [...this.pending]) {
-      this.settle(id);
-      pending.reject(new EdgecamError('disconnected', `The connection closed (${code}) before the answer arrived`));
-    }
+    this.requests.failInFlight(new EdgecamError('disconnected', `The connection closed (${code}) before the answer arrived`));
     // 1008 before hello_ack is a refusal (bad or expired token, too many sockets, hello timeout):
     // retrying with the same token fails the same way, so stop and say why.
     if (this.fatal || (wasHello && code === POLICY)) {
       this.fatal ??= new EdgecamError('unauthorized', `The server refused the hello: ${reason || code}`);
       this.phase = 'closed';
-      this.rejectAll(this.fatal);
+      this.requests.rejectAll(this.fatal);
       this.emit('error', this.fatal);
       this.emit('close', { code, reason, reconnecting: false });
       return;
@@ -513,20 +473,6 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
       this.sessions.delete(sessionId);
       this.emit('watch_ended', { session_id: sessionId, device_id: deviceId, reason });
     }
-  }
-
-  private settle(id: string): void {
-    const pending = this.pending.get(id);
-    if (pending?.timer) clearTimeout(pending.timer);
-    this.pending.delete(id);
-  }
-
-  private rejectAll(error: EdgecamError): void {
-    for (const [id, pending] of [...this.pending]) {
-      this.settle(id);
-      pending.reject(error);
-    }
-    for (const queued of this.queue.splice(0)) queued.pending.reject(error);
   }
 
   private stopTimers(): void {

@@ -11,14 +11,14 @@ export function throttle<T>(fn: (value: T) => void, ms: number): { call(value: T
     if (!pending) return;
     const { value } = pending;
     pending = undefined;
-    last = performance.now();
+    last = Date.now();
     fn(value);
   };
   return {
     call(value) {
       pending = { value };
       if (timer) return;
-      const wait = last + ms - performance.now();
+      const wait = last + ms - Date.now();
       if (wait <= 0) run();
       else timer = setTimeout(run, wait);
     },
