@@ -219,7 +219,8 @@ describe('the device', () => {
   test('snap reaches the device as a command; subscribers see it come and go', async () => {
     const viewer = await subscriber('cam');
     await viewer.next('state');
-    assert.equal((await viewer.next('device_status')).payload.online, false);
+    // The previous test's device may still be closing: wait until the room has seen it go.
+    await viewer.nextWhere((m) => m.type === 'device_status' && m.payload.online === false, 'device offline');
     const device = await connectDevice(server.wsUrl, 'cam', keys.cam as string);
     assert.equal((await viewer.next('device_status')).payload.online, true);
     await patch('cam', { snap: true });
