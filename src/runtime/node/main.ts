@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     log.info('generated JWT_SECRET and saved it', { path }),
   );
   const synchronous = process.env.SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
-  const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous);
+  const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous, (error) =>
+    log.error('store flush failed', { error: errorText(error) }),
+  );
 
   let nodeWs: ReturnType<typeof createNodeWebSocket> | undefined;
   const incoming = (c: Context) => (c.env as { incoming: IncomingMessage }).incoming;
