@@ -41,23 +41,24 @@ export const dispatch = {
 };
 
 function guard(room: Room, conn: Connection | null, event: string, run: () => void | Promise<void>, done?: () => void): void {
-  const fail = (error: unknown) => {
-    room.ctx.services.log.error('room handler failed', {
-      room: room.ctx.id,
-      event,
-      conn: conn?.id,
-      error: errorText(error),
-    });
-    if (conn) safeClose(conn, Close.serverError, 'Internal server error');
-    done?.();
-  };
   try {
     const result = run();
-    if (result instanceof Promise) result.then(done, fail);
+    if (result instanceof Promise) result.then(done, (error) => failed(room, conn, event, error, done));
     else done?.();
   } catch (error) {
-    fail(error);
+    failed(room, conn, event, error, done);
   }
+}
+
+function failed(room: Room, conn: Connection | null, event: string, error: unknown, done?: () => void): void {
+  room.ctx.services.log.error('room handler failed', {
+    room: room.ctx.id,
+    event,
+    conn: conn?.id,
+    error: errorText(error),
+  });
+  if (conn) safeClose(conn, Close.serverError, 'Internal server error');
+  done?.();
 }
 
 /** Closing a socket that is already closing can throw on some runtimes; that is never worth a crash. */

@@ -41,15 +41,18 @@ export function isEphemeral(id: string): boolean {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[]) => Promise<unknown>;
 
-/** Typed stubs over a host's `call`, so rooms address each other by name, never by reference. */
+/**
+ * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. A stub is
+ * made for every call (a relay makes two per message): one handler serves them all, so a stub is just
+ * the Proxy and its target.
+ */
 export function roomsVia(call: RoomCall): Rooms {
-  const stub = <T>(id: string) =>
-    new Proxy({} as Remote<T>, {
-      get:
-        (_target, method) =>
-        (...args: unknown[]) =>
-          call(id, String(method), args),
-    });
+  const handler: ProxyHandler<{ id: string }> = {
+    get(target, method) {
+      return (...args: unknown[]) => call(target.id, String(method), args);
+    },
+  };
+  const stub = <T>(id: string) => new Proxy({ id }, handler) as unknown as Remote<T>;
   return {
     device: (id) => stub(roomId.device(id)),
     connection: (id) => stub(roomId.connection(id)),
