@@ -118,6 +118,7 @@ class HostedSocket implements SocketEvents {
   private open = true;
 
   constructor(
+    private readonly host: InProcessHost,
     private readonly hosted: HostedRoom,
     private readonly conn: LocalConnection,
   ) {}
@@ -135,6 +136,9 @@ class HostedSocket implements SocketEvents {
     this.hosted.sockets.delete(this.conn.id);
     this.hosted.usedAt = Date.now();
     dispatch.close(this.hosted.room, this.conn, code, reason);
+    // A connection room lives exactly as long as its socket. Kept until the idle sweep, each one held
+    // its dead socket's object graph for ROOM_IDLE_S (hundreds of MB after 10,000 sockets closed).
+    if (this.hosted.ephemeral && this.hosted.sockets.size === 0) this.host.release(this.hosted);
   }
 }
 
@@ -171,7 +175,7 @@ export class InProcessHost {
     const conn = new LocalConnection(connId, socket, this.services.config.sendBufferBytes);
     hosted.sockets.set(connId, conn);
     dispatch.connect(hosted.room, conn, info);
-    return new HostedSocket(hosted, conn);
+    return new HostedSocket(this, hosted, conn);
   }
 
   /** Rooms currently in memory (for tests and status). */
@@ -213,14 +217,20 @@ export class InProcessHost {
     return hosted;
   }
 
+  /** Drops a room from memory now; its storage stays and a later call brings it back. */
+  release(hosted: HostedRoom): void {
+    if (this.entries.get(hosted.id) !== hosted) return;
+    this.entries.delete(hosted.id);
+    hosted.loaded = false;
+    clearTimeout(hosted.timer);
+    hosted.timer = undefined;
+  }
+
   /** Drops idle rooms from memory; their storage stays and they come back on next use. */
   evictIdle(now: number): void {
     const idleSince = now - this.services.config.roomIdleMs;
-    for (const [id, hosted] of this.entries) {
-      if (hosted.sockets.size === 0 && !hosted.timer && hosted.usedAt < idleSince) {
-        hosted.loaded = false;
-        this.entries.delete(id);
-      }
+    for (const hosted of this.entries.values()) {
+      if (hosted.sockets.size === 0 && !hosted.timer && hosted.usedAt < idleSince) this.release(hosted);
     }
   }
 }
