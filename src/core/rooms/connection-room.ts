@@ -401,8 +401,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   /** Devices renew their presence lease now and then, not on every frame. */
   private touchDevice(socket: Connection<SocketState>): void {
     const device = socket.state.device;
+    if (!device) return;
     const now = this.services.clock.now();
-    if (!device || now - this.lastTouch < this.services.config.heartbeatTimeoutMs / 3) return;
+    if (now - this.lastTouch < this.services.config.heartbeatTimeoutMs / 3) return;
     this.lastTouch = now;
     this.services.rooms
       .device(device)
