@@ -215,3 +215,33 @@ export function cpuSeconds(pid: number): number {
   // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted from `state` (field 3) here.
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
+ * /proc/<pid>/schedstat): how much other programs on the machine held the server back.
+ */
+export function runQueueSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Waits (at most `maxMs`) until none of `pids` uses more than a tick of CPU in 250 ms. A server still
+ * draining the previous measurement's backlog (the max relay leaves megabytes in socket buffers)
+ * shares core 0 with the next measurement and would slow down whichever server is measured next.
+ */
+export async function settle(pids: number[], maxMs = 15_000): Promise<number> {
+  const start = performance.now();
+  const total = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  let before = total();
+  while (performance.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = total();
+    if (now - before <= 0.01 * pids.length) break;
+    before = now;
+  }
+  return Math.round(performance.now() - start);
+}

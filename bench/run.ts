@@ -12,7 +12,9 @@ import {
   root,
   rssKb,
   runLoad as runLoadRaw,
+  runQueueSeconds,
   type Started,
+  settle,
   startServer,
   stop,
 } from './procs.ts';
@@ -176,7 +178,10 @@ async function main(): Promise<void> {
     const bounded = (ms: number) => ms + 60_000;
     const srv = server;
     const raw = baseline;
-    /** A load task, with the CPU share the server under test used meanwhile (1 = one whole core). */
+    /**
+     * A load task, with the CPU share the server under test used meanwhile (1 = one whole core) and the
+     * share of the time it was ready to run but waiting for the CPU (other programs on the machine).
+     */
     const runLoad = async (
       task: { target: string } & Record<string, unknown>,
       core: number,
@@ -185,10 +190,15 @@ async function main(): Promise<void> {
       onReady?: (info: Record<string, unknown>) => Promise<void>,
     ) => {
       const pid = task.target === 'edgecam' ? srv.pid : raw.pid;
+      const settledMs = await settle([srv.pid, raw.pid]);
       const cpu0 = cpuSeconds(pid);
+      const wait0 = runQueueSeconds(pid);
       const t0 = performance.now();
       const result = await runLoadRaw(task, core, fdMax, timeoutMs, onReady);
-      result.serverCpu = Number(((cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000)).toFixed(2));
+      const seconds = (performance.now() - t0) / 1000;
+      result.serverCpu = Number(((cpuSeconds(pid) - cpu0) / seconds).toFixed(2));
+      result.serverWaiting = Number(((runQueueSeconds(pid) - wait0) / seconds).toFixed(3));
+      result.settledMs = settledMs;
       return result;
     };
 

@@ -74,6 +74,7 @@ const EnvSchema = v.object({
   LOGIN_MAX_FAILURES_PER_CLIENT: integer(30, 1),
   LOGIN_WINDOW_S: integer(900, 1, WEEK_S),
   PASSWORD_ITERATIONS: integer(600_000, 100_000),
+  TOKEN_CACHE_SIZE: integer(1000, 0, 1_000_000),
   ROOM_IDLE_S: seconds(60, 1),
   SEND_BUFFER_BYTES: integer(4 * 1024 * 1024, 64 * 1024),
   STATE_HIGH_WATER_BYTES: integer(64 * 1024, 1024),
@@ -116,6 +117,7 @@ export interface Config {
   loginMaxFailuresPerClient: number;
   loginWindowMs: number;
   passwordIterations: number;
+  tokenCacheSize: number;
   roomIdleMs: number;
   sendBufferBytes: number;
   stateHighWaterBytes: number;
@@ -174,6 +176,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     loginMaxFailuresPerClient: e.LOGIN_MAX_FAILURES_PER_CLIENT,
     loginWindowMs: e.LOGIN_WINDOW_S * 1000,
     passwordIterations: e.PASSWORD_ITERATIONS,
+    tokenCacheSize: e.TOKEN_CACHE_SIZE,
     roomIdleMs: e.ROOM_IDLE_S * 1000,
     sendBufferBytes: e.SEND_BUFFER_BYTES,
     stateHighWaterBytes: e.STATE_HIGH_WATER_BYTES,

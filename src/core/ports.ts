@@ -31,12 +31,22 @@ export interface Connection<State = unknown> {
  */
 export interface RoomStorage {
   get<T>(key: string): T | undefined;
-  put(key: string, value: unknown): void;
+  put(key: string, value: unknown, options?: WriteOptions): void;
   /** Writes every entry or none. */
   putMany(entries: Record<string, unknown>): void;
-  delete(key: string): void;
+  delete(key: string, options?: WriteOptions): void;
   list<T>(prefix: string): Map<string, T>;
   deleteAll(): void;
+}
+
+/** Named as on Durable Objects' storage. */
+export interface WriteOptions {
+  /**
+   * The write may be committed a moment after the call returns, after messages sent meanwhile, and
+   * batched with others: only for bookkeeping that a crash makes worthless anyway (which sockets are
+   * open), never for anything acknowledged. Reads see it at once; writes keep their order.
+   */
+  allowUnconfirmed?: boolean;
 }
 
 /** What a socket brings to its room when it connects; stored with the socket. */

@@ -64,6 +64,24 @@ describe('InProcessHost', () => {
     second.store.close();
   });
 
+  test('a connection room leaves memory when its socket closes, not at the idle sweep', () => {
+    const { host, store } = boot('release');
+    const events = host.connect(
+      'connection:x',
+      'x',
+      { send() {}, close() {}, bufferedAmount: 0 },
+      {
+        path: '/ws/viewer',
+        clientAddress: 'test',
+      },
+    );
+    assert.ok(host.loadedRooms().includes('connection:x'));
+    events.close(1000, 'bye');
+    assert.ok(!host.loadedRooms().includes('connection:x'));
+    host.shutdown('test');
+    store.close();
+  });
+
   test('a call to a method a room does not have rejects instead of throwing', async () => {
     const { host, rooms, store } = boot('missing');
     const stub = rooms.device('cam') as unknown as Record<string, () => Promise<unknown>>;

@@ -91,3 +91,27 @@ describe('signUserToken / verifyUserToken', () => {
     });
   }
 });
+
+describe('verifyUserToken with remembered tokens', () => {
+  test('a token verified once verifies again from the cache with the same claims', async () => {
+    const cached = tokenKey(SECRET, 3600, 10);
+    const token = await signUserToken(cached, { sub: 'alice', role: 'operator' }, now());
+    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator' });
+    assert.equal(cached.verified.size, 1);
+    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator' });
+  });
+
+  test('a rejected token is never remembered', async () => {
+    const cached = tokenKey(SECRET, 3600, 10);
+    assert.equal(await verifyUserToken(cached, await craft({ aud: 'edgecam:device' })), null);
+    assert.equal(cached.verified.size, 0);
+  });
+
+  test('a token that differs from a remembered one in its signature is still rejected', async () => {
+    const cached = tokenKey(SECRET, 3600, 10);
+    const token = await signUserToken(cached, { sub: 'alice', role: 'admin' }, now());
+    await verifyUserToken(cached, token);
+    const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'AB' : 'AA'}`;
+    assert.equal(await verifyUserToken(cached, tampered), null);
+  });
+});

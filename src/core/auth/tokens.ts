@@ -1,6 +1,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import * as v from 'valibot';
 import { utf8 } from '../crypto.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 /**
  * User JWTs (RFC 8725 hygiene): HS256 pinned, `exp`/`iss`/`aud` required, and an explicit `typ`
@@ -20,10 +21,12 @@ export type UserClaims = v.InferOutput<typeof Claims>;
 export interface TokenKey {
   key: Uint8Array<ArrayBuffer>;
   ttlS: number;
+  verified: VerifiedTokens<UserClaims>;
 }
 
-export function tokenKey(secret: string, ttlS: number): TokenKey {
-  return { key: utf8(secret), ttlS };
+/** `cacheSize`: how many verified tokens are remembered (TOKEN_CACHE_SIZE; 0 verifies every time). */
+export function tokenKey(secret: string, ttlS: number, cacheSize = 1000): TokenKey {
+  return { key: utf8(secret), ttlS, verified: new VerifiedTokens(cacheSize) };
 }
 
 export async function signUserToken(k: TokenKey, claims: UserClaims, nowS: number): Promise<string> {
@@ -37,8 +40,10 @@ export async function signUserToken(k: TokenKey, claims: UserClaims, nowS: numbe
     .sign(k.key);
 }
 
-/** The token's claims, or null for anything forged, expired, mistyped or malformed. */
+/** The token's claims, or null for anything forged, expired, mistyped or malformed. Verified tokens are remembered until their `exp`. */
 export async function verifyUserToken(k: TokenKey, token: string): Promise<UserClaims | null> {
+  const known = k.verified.get(token, Math.floor(Date.now() / 1000));
+  if (known) return known;
   try {
     const { payload } = await jwtVerify(token, k.key, {
       algorithms: ['HS256'],
@@ -48,7 +53,9 @@ export async function verifyUserToken(k: TokenKey, token: string): Promise<UserC
       requiredClaims: ['exp', 'iat', 'sub'],
     });
     const claims = v.safeParse(Claims, payload);
-    return claims.success ? claims.output : null;
+    if (!claims.success) return null;
+    k.verified.remember(token, claims.output, payload.exp as number);
+    return claims.output;
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@ import type { ErrorCode } from '../codes.ts';
  */
 
 export function frame(type: string, payload: unknown, requestId?: string): string {
-  const ts = new Date().toISOString();
+  const ts = timestamp();
   return requestId === undefined
     ? `{"type":"${type}","ts":"${ts}","payload":${JSON.stringify(payload)}}`
     : `{"type":"${type}","request_id":${JSON.stringify(requestId)},"ts":"${ts}","payload":${JSON.stringify(payload)}}`;
@@ -13,4 +13,17 @@ export function frame(type: string, payload: unknown, requestId?: string): strin
 
 export function errorFrame(code: ErrorCode, message: string, requestId?: string, extra?: object): string {
   return frame('error', { message, code, ...extra }, requestId);
+}
+
+let stampedAt = Number.NaN;
+let stamp = '';
+
+/** `ts` has millisecond precision: formatted once per millisecond, not once per frame (relays send 100k/s). */
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== stampedAt) {
+    stampedAt = now;
+    stamp = new Date(now).toISOString();
+  }
+  return stamp;
 }

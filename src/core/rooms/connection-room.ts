@@ -57,9 +57,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   /** Frames that arrive while an async step (hello, watch) runs wait behind it, in order. */
   private queue: InOrder<string> | undefined;
   private closed = false;
-  private readonly outbox = new StateOutbox(this.services.config.stateHighWaterBytes, (state, seq, device) =>
-    frame('state', { device_id: device, seq, snapshot: false, state }),
-  );
+  /** Made on first use, like `logFailure`: most sockets never need them. */
+  private outbox: StateOutbox | undefined;
+  private failureLogger: ((error: unknown) => void) | undefined;
 
   override get services() {
     return this.ctx.services;
@@ -140,6 +140,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   deliverState(message: string, deviceId: string, changes: State, seq: number): boolean {
     const socket = this.socket();
     if (!socket || this.closed) return false;
+    this.outbox ??= new StateOutbox(this.services.config.stateHighWaterBytes, renderState);
     this.outbox.send(socket, deviceId, changes, seq, message);
     return true;
   }
@@ -400,8 +401,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   /** Devices renew their presence lease now and then, not on every frame. */
   private touchDevice(socket: Connection<SocketState>): void {
     const device = socket.state.device;
+    if (!device) return;
     const now = this.services.clock.now();
-    if (!device || now - this.lastTouch < this.services.config.heartbeatTimeoutMs / 3) return;
+    if (now - this.lastTouch < this.services.config.heartbeatTimeoutMs / 3) return;
     this.lastTouch = now;
     this.services.rooms
       .device(device)
@@ -440,9 +442,16 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     }
   }
 
-  private readonly logFailure = (error: unknown) => {
-    this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
-  };
+  /** For `.catch`: one function per room, made the first time a call needs it. */
+  private get logFailure(): (error: unknown) => void {
+    this.failureLogger ??= (error) =>
+      this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
+    return this.failureLogger;
+  }
+}
+
+function renderState(state: State, seq: number, device: string): string {
+  return frame('state', { device_id: device, seq, snapshot: false, state });
 }
 
 const KNOWN_TYPES = new Set([

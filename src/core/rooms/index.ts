@@ -1,10 +1,10 @@
 import type { Remote, RoomContext, Rooms } from '../ports.ts';
 import type { Room } from '../room.ts';
-import { ConnectionRoom } from './connection-room.ts';
-import { DeviceRoom } from './device-room.ts';
-import { DirectoryRoom } from './directory-room.ts';
-import { LimiterRoom } from './limiter-room.ts';
-import { UserRoom } from './user-room.ts';
+import { ConnectionRoom, type ConnectionRoomApi } from './connection-room.ts';
+import { DeviceRoom, type DeviceRoomApi } from './device-room.ts';
+import { type DirectoryApi, DirectoryRoom } from './directory-room.ts';
+import { type LimiterApi, LimiterRoom } from './limiter-room.ts';
+import { UserRoom, type UserRoomApi } from './user-room.ts';
 
 /** Room ids are `kind:name`; the kind picks the class. Hosts create rooms only through this. */
 const kinds: Record<string, new (ctx: RoomContext) => Room> = {
@@ -41,20 +41,50 @@ export function isEphemeral(id: string): boolean {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[]) => Promise<unknown>;
 
-/** Typed stubs over a host's `call`, so rooms address each other by name, never by reference. */
+/** A stub's Proxy target: the room id, and each method's function once it has been asked for. */
+interface StubTarget {
+  id: string;
+  methods: Map<string, (...args: unknown[]) => Promise<unknown>>;
+}
+
+/** Stubs kept per kind: a relay addresses the same two rooms on every message. */
+const STUBS_PER_KIND = 1024;
+
+/**
+ * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. Stubs of
+ * recently used rooms are kept (the oldest made is dropped first), so a relayed message builds no room
+ * id, Proxy or function; one handler serves every stub.
+ */
 export function roomsVia(call: RoomCall): Rooms {
-  const stub = <T>(id: string) =>
-    new Proxy({} as Remote<T>, {
-      get:
-        (_target, method) =>
-        (...args: unknown[]) =>
-          call(id, String(method), args),
-    });
+  const handler: ProxyHandler<StubTarget> = {
+    get(target, property) {
+      const method = String(property);
+      let fn = target.methods.get(method);
+      if (!fn) {
+        fn = (...args: unknown[]) => call(target.id, method, args);
+        target.methods.set(method, fn);
+      }
+      return fn;
+    },
+  };
+  const kind = <T>(toId: (name: string) => string) => {
+    const stubs = new Map<string, Remote<T>>();
+    return (name: string): Remote<T> => {
+      let stub = stubs.get(name);
+      if (!stub) {
+        stub = new Proxy({ id: toId(name), methods: new Map() }, handler) as unknown as Remote<T>;
+        if (stubs.size >= STUBS_PER_KIND) stubs.delete(stubs.keys().next().value as string);
+        stubs.set(name, stub);
+      }
+      return stub;
+    };
+  };
+  const directory = kind<DirectoryApi>(roomId.directory);
   return {
-    device: (id) => stub(roomId.device(id)),
-    connection: (id) => stub(roomId.connection(id)),
-    user: (username) => stub(roomId.user(username)),
-    limiter: (key) => stub(roomId.limiter(key)),
-    directory: () => stub(roomId.directory()),
+    device: kind<DeviceRoomApi>(roomId.device),
+    connection: kind<ConnectionRoomApi>(roomId.connection),
+    user: kind<UserRoomApi>(roomId.user),
+    limiter: kind<LimiterApi>(roomId.limiter),
+    directory: () => directory(''),
   };
 }

@@ -31,13 +31,18 @@ export interface UserRoomApi {
   closeSocket(connId: string): void;
 }
 
+const UNCONFIRMED = { allowUnconfirmed: true };
+
 export class UserRoom extends Room implements UserRoomApi {
   /**
    * Open sockets are stored (`socket:<connection>`), so the count survives this room's eviction on
    * Workers; the set is read from storage once per load, not per hello. Entries a crash left behind are
    * found only when the cap is reached, by asking each connection room whether its socket is still open.
+   * The rows are written unconfirmed (batched): a crash that loses one also closed its socket.
    */
   private open: Set<string> | undefined;
+  /** The stored record, read once per load: this room is the only writer of its storage. */
+  private cached: UserRecord | null | undefined;
 
   private sockets(): Set<string> {
     this.open ??= new Set([...this.ctx.storage.list('socket:').keys()].map((key) => key.slice('socket:'.length)));
@@ -45,7 +50,13 @@ export class UserRoom extends Room implements UserRoomApi {
   }
 
   private record(): UserRecord | undefined {
-    return this.ctx.storage.get<UserRecord>('user');
+    this.cached ??= this.ctx.storage.get<UserRecord>('user') ?? null;
+    return this.cached ?? undefined;
+  }
+
+  private save(record: UserRecord): void {
+    this.ctx.storage.put('user', record);
+    this.cached = record;
   }
 
   async create(profile: Profile, password: string): Promise<'created' | 'exists'> {
@@ -53,7 +64,7 @@ export class UserRoom extends Room implements UserRoomApi {
     const hash = await hashPassword(password, this.services.config.passwordIterations);
     // Check again: another create may have finished while we were hashing.
     if (this.record()) return 'exists';
-    this.ctx.storage.put('user', { ...profile, password: hash, created_at: new Date().toISOString() });
+    this.save({ ...profile, password: hash, created_at: new Date().toISOString() });
     return 'created';
   }
 
@@ -61,12 +72,13 @@ export class UserRoom extends Room implements UserRoomApi {
     const hash = await hashPassword(password, this.services.config.passwordIterations);
     const record = this.record();
     if (!record) return false;
-    this.ctx.storage.put('user', { ...record, password: hash });
+    this.save({ ...record, password: hash });
     return true;
   }
 
   remove(): void {
     this.open = undefined;
+    this.cached = null;
     this.ctx.storage.deleteAll();
   }
 
@@ -93,18 +105,18 @@ export class UserRoom extends Room implements UserRoomApi {
       for (const [i, conn] of known.entries()) {
         if (alive[i]) continue;
         this.sockets().delete(conn);
-        this.ctx.storage.delete(`socket:${conn}`);
+        this.ctx.storage.delete(`socket:${conn}`, UNCONFIRMED);
       }
       if (this.sockets().size >= max) return { ok: false, reason: 'too_many_sockets' };
     }
     this.sockets().add(connId);
-    this.ctx.storage.put(`socket:${connId}`, 1);
+    this.ctx.storage.put(`socket:${connId}`, 1, UNCONFIRMED);
     return { ok: true, profile };
   }
 
   closeSocket(connId: string): void {
     this.sockets().delete(connId);
-    this.ctx.storage.delete(`socket:${connId}`);
+    this.ctx.storage.delete(`socket:${connId}`, UNCONFIRMED);
   }
 }
 

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const store = new SqliteStore(
     join(config.dataDir, 'edgecam.db'),
     Deno.env.get('SQLITE_SYNCHRONOUS') === 'full' ? 'full' : 'normal',
+    (error) => log.error('store flush failed', { error: errorText(error) }),
   );
 
   const { host, app } = await createLocalServer({

@@ -27,14 +27,6 @@ export interface HostStore {
   roomsWithAlarms(): string[];
 }
 
-interface Entry {
-  room: Room;
-  storage: RoomStorage;
-  connections: Map<string, LocalConnection>;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  usedAt: number;
-}
-
 const ALARM_KEY = '__alarm';
 
 class LocalConnection implements Connection {
@@ -69,8 +61,89 @@ class LocalConnection implements Connection {
   }
 }
 
+/**
+ * One room in memory and its context: a class rather than an object of closures, because connection
+ * rooms make one of these per open socket.
+ */
+class HostedRoom implements RoomContext {
+  room!: Room;
+  readonly sockets = new Map<string, LocalConnection>();
+  timer: ReturnType<typeof setTimeout> | undefined;
+  usedAt = Date.now();
+  /** Cleared on eviction: a dropped room that still sets an alarm must not wake. */
+  loaded = true;
+  readonly ephemeral: boolean;
+
+  constructor(
+    readonly id: string,
+    readonly storage: RoomStorage,
+    readonly services: Services,
+  ) {
+    this.ephemeral = isEphemeral(id);
+  }
+
+  connections(): Iterable<Connection> {
+    return this.sockets.values();
+  }
+
+  setAlarm(at: number): void {
+    if (!this.loaded) return;
+    if (!this.ephemeral) this.storage.put(ALARM_KEY, at);
+    this.armTimer(at);
+  }
+
+  deleteAlarm(): void {
+    if (!this.loaded) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.ephemeral) this.storage.delete(ALARM_KEY);
+  }
+
+  armTimer(at: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(fireAlarm, Math.max(0, at - Date.now()), this);
+    unref(this.timer);
+  }
+}
+
+function fireAlarm(hosted: HostedRoom): void {
+  hosted.timer = undefined;
+  if (!hosted.ephemeral) hosted.storage.delete(ALARM_KEY);
+  hosted.usedAt = Date.now();
+  void dispatch.alarm(hosted.room);
+}
+
+/** A native socket's events, delivered to its room until the close. */
+class HostedSocket implements SocketEvents {
+  private open = true;
+
+  constructor(
+    private readonly host: InProcessHost,
+    private readonly hosted: HostedRoom,
+    private readonly conn: LocalConnection,
+  ) {}
+
+  message(data: string | ArrayBuffer): void {
+    if (!this.open) return;
+    this.hosted.usedAt = Date.now();
+    dispatch.message(this.hosted.room, this.conn, data);
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    this.conn.closed = true;
+    this.hosted.sockets.delete(this.conn.id);
+    this.hosted.usedAt = Date.now();
+    dispatch.close(this.hosted.room, this.conn, code, reason);
+    // A connection room lives exactly as long as its socket. Kept until the idle sweep, each one held
+    // its dead socket's object graph for ROOM_IDLE_S (hundreds of MB after 10,000 sockets closed).
+    if (this.hosted.ephemeral && this.hosted.sockets.size === 0) this.host.release(this.hosted);
+  }
+}
+
 export class InProcessHost {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, HostedRoom>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   private services!: Services;
 
@@ -98,26 +171,11 @@ export class InProcessHost {
   };
 
   connect(roomId: string, connId: string, socket: HostSocket, info: ConnectInfo): SocketEvents {
-    const entry = this.entry(roomId);
+    const hosted = this.entry(roomId);
     const conn = new LocalConnection(connId, socket, this.services.config.sendBufferBytes);
-    entry.connections.set(connId, conn);
-    dispatch.connect(entry.room, conn, info);
-    let open = true;
-    return {
-      message: (data) => {
-        if (!open) return;
-        entry.usedAt = Date.now();
-        dispatch.message(entry.room, conn, data);
-      },
-      close: (code, reason) => {
-        if (!open) return;
-        open = false;
-        conn.closed = true;
-        entry.connections.delete(connId);
-        entry.usedAt = Date.now();
-        dispatch.close(entry.room, conn, code, reason);
-      },
-    };
+    hosted.sockets.set(connId, conn);
+    dispatch.connect(hosted.room, conn, info);
+    return new HostedSocket(this, hosted, conn);
   }
 
   /** Rooms currently in memory (for tests and status). */
@@ -127,84 +185,52 @@ export class InProcessHost {
 
   socketCount(): number {
     let count = 0;
-    for (const entry of this.entries.values()) count += entry.connections.size;
+    for (const hosted of this.entries.values()) count += hosted.sockets.size;
     return count;
   }
 
   /** Closes every socket with 1001 and lets each room clean up before the store is closed. */
   shutdown(reason: string): void {
     clearInterval(this.sweeper);
-    for (const entry of this.entries.values()) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
-      for (const conn of [...entry.connections.values()]) {
+    for (const hosted of this.entries.values()) {
+      clearTimeout(hosted.timer);
+      hosted.timer = undefined;
+      for (const conn of [...hosted.sockets.values()]) {
         safeClose(conn, 1001, reason);
-        entry.connections.delete(conn.id);
-        dispatch.close(entry.room, conn, 1001, reason);
+        hosted.sockets.delete(conn.id);
+        dispatch.close(hosted.room, conn, 1001, reason);
       }
     }
   }
 
-  private entry(id: string): Entry {
-    let entry = this.entries.get(id);
-    if (entry) {
-      entry.usedAt = Date.now();
-      return entry;
+  private entry(id: string): HostedRoom {
+    let hosted = this.entries.get(id);
+    if (hosted) {
+      hosted.usedAt = Date.now();
+      return hosted;
     }
-    const storage = isEphemeral(id) ? memoryStorage() : this.store.storage(id);
-    const connections = new Map<string, LocalConnection>();
-    const ctx: RoomContext = {
-      id,
-      storage,
-      services: this.services,
-      connections: () => connections.values(),
-      setAlarm: (at) => this.setAlarm(id, at),
-      deleteAlarm: () => this.deleteAlarm(id),
-    };
-    entry = { room: undefined as unknown as Room, storage, connections, timer: undefined, usedAt: Date.now() };
-    this.entries.set(id, entry);
-    entry.room = createRoom(ctx);
-    const alarm = storage.get<number>(ALARM_KEY);
-    if (alarm !== undefined) this.armTimer(id, entry, alarm);
-    return entry;
+    hosted = new HostedRoom(id, isEphemeral(id) ? memoryStorage() : this.store.storage(id), this.services);
+    this.entries.set(id, hosted);
+    hosted.room = createRoom(hosted);
+    const alarm = hosted.storage.get<number>(ALARM_KEY);
+    if (alarm !== undefined) hosted.armTimer(alarm);
+    return hosted;
   }
 
-  private setAlarm(id: string, at: number): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    if (!isEphemeral(id)) entry.storage.put(ALARM_KEY, at);
-    this.armTimer(id, entry, at);
-  }
-
-  private deleteAlarm(id: string): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    if (!isEphemeral(id)) entry.storage.delete(ALARM_KEY);
-  }
-
-  private armTimer(id: string, entry: Entry, at: number): void {
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(
-      () => {
-        entry.timer = undefined;
-        if (!isEphemeral(id)) entry.storage.delete(ALARM_KEY);
-        entry.usedAt = Date.now();
-        void dispatch.alarm(entry.room);
-      },
-      Math.max(0, at - Date.now()),
-    );
-    unref(entry.timer);
+  /** Drops a room from memory now; its storage stays and a later call brings it back. */
+  release(hosted: HostedRoom): void {
+    if (this.entries.get(hosted.id) !== hosted) return;
+    this.entries.delete(hosted.id);
+    hosted.loaded = false;
+    clearTimeout(hosted.timer);
+    hosted.timer = undefined;
   }
 
   /** Drops idle rooms from memory; their storage stays and they come back on next use. */
   evictIdle(now: number): void {
     const idleSince = now - this.services.config.roomIdleMs;
-    for (const [id, entry] of this.entries) {
-      if (entry.connections.size === 0 && !entry.timer && entry.usedAt < idleSince) {
-        this.entries.delete(id);
-      }
+    for (const hosted of this.entries.values()) {
+      if (hosted.sockets.size === 0 && !hosted.timer && hosted.usedAt < idleSince) this.release(hosted);
     }
   }
 }

@@ -29,7 +29,7 @@ export async function createLocalServer(opts: LocalServerOptions) {
     log: opts.log,
     rooms: roomsVia(host.call),
     clock: { now: Date.now },
-    tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS),
+    tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS, opts.config.tokenCacheSize),
   };
   host.start(services);
   const staticFiles = loadStaticFiles();

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { createNodeWebSocket } from '@hono/node-ws';
-import type { Context } from 'hono';
 import type { WebSocket } from 'ws';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger, errorText } from '../../core/log.ts';
@@ -14,6 +12,7 @@ import { storedSecret } from '../in-process/secret-file.ts';
 import { createLocalServer } from '../in-process/server.ts';
 import { keepAlive } from './keepalive.ts';
 import { SqliteStore } from './sqlite.ts';
+import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
 
 /** `npm start`: the server on Node.js, rooms in-process, state in SQLite under DATA_DIR. */
 
@@ -25,28 +24,20 @@ async function main(): Promise<void> {
     log.info('generated JWT_SECRET and saved it', { path }),
   );
   const synchronous = process.env.SQLITE_SYNCHRONOUS === 'full' ? 'full' : 'normal';
-  const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous);
+  const store = new SqliteStore(join(config.dataDir, 'edgecam.db'), synchronous, (error) =>
+    log.error('store flush failed', { error: errorText(error) }),
+  );
 
-  let nodeWs: ReturnType<typeof createNodeWebSocket> | undefined;
-  const incoming = (c: Context) => (c.env as { incoming: IncomingMessage }).incoming;
+  const upgrades = new NodeUpgrades(config.maxMessageBytes);
   const { host, app } = await createLocalServer({
     config,
     log,
     store,
     runtime: 'node',
     version: VERSION,
-    clientAddress: (c) => {
-      return incoming(c).socket.remoteAddress || 'unknown';
-    },
-    upgrade: (c, roomId, info) =>
-      (nodeWs as NonNullable<typeof nodeWs>).upgradeWebSocket(c, {
-        // Only onOpen: we listen on the raw `ws` socket ourselves, which skips a MessageEvent per frame.
-        onOpen: (_event, ws) => attach(ws.raw as WebSocket, host.connect(roomId, randomUUID(), ws.raw as WebSocket, info)),
-      }),
+    clientAddress: (c) => (c.env as NodeEnv).incoming.socket.remoteAddress || 'unknown',
+    upgrade: (c, roomId, info) => upgrades.accept(c, (ws) => attach(ws, host.connect(roomId, randomUUID(), ws, info))),
   });
-  nodeWs = createNodeWebSocket({ app });
-  // Refuse oversized frames in the WebSocket layer (close 1009) before they are buffered.
-  nodeWs.wss.options.maxPayload = config.maxMessageBytes;
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
     log.info('edgecam listening', {
@@ -56,8 +47,8 @@ async function main(): Promise<void> {
       data: config.dataDir,
     });
   });
-  nodeWs.injectWebSocket(server);
-  const stopKeepAlive = keepAlive(nodeWs.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
+  upgrades.listen(server as Server, (request, env) => app.fetch(request, env));
+  const stopKeepAlive = keepAlive(upgrades.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
 
   let stopping = false;
   const stop = (signal: string) => {

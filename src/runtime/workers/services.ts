@@ -35,6 +35,6 @@ export function createServices(env: Env): Services {
     log: createLogger(config.logLevel),
     rooms: roomsVia(roomCall(env)),
     clock: { now: Date.now },
-    tokens: tokenKey(config.jwtSecret, config.tokenTtlS),
+    tokens: tokenKey(config.jwtSecret, config.tokenTtlS, config.tokenCacheSize),
   };
 }
