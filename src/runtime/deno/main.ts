@@ -39,7 +39,8 @@ async function main(): Promise<void> {
         idleTimeout: Math.max(1, Math.round(config.heartbeatTimeoutMs / 3000)),
       });
       socket.binaryType = 'arraybuffer';
-      socket.onopen = () => attach(socket, host.connect(roomId, crypto.randomUUID(), orderlyClose(socket), info));
+      const orderly = orderlyClose(socket);
+      socket.onopen = () => attach(socket, orderly, host.connect(roomId, crypto.randomUUID(), orderly, info));
       return response;
     },
   });
@@ -76,10 +77,19 @@ async function main(): Promise<void> {
 
 /**
  * Deno's send() is asynchronous and close() does not wait for it: an error frame sent just before a
- * close could be lost. So a close waits (briefly) until what was sent has gone out.
+ * close could be lost. And closing while the client's frames are still arriving (a flood cut off with
+ * 1008) resets the connection: the client sees 1006 and loses what we sent last, the reason included.
+ * So a close waits, at most a second, until what was sent has gone out and the client has been quiet
+ * for QUIET_MS.
  */
-function orderlyClose(socket: WebSocket): HostSocket {
+const QUIET_MS = 50;
+
+function orderlyClose(socket: WebSocket): HostSocket & { heard(): void } {
+  let lastHeard = 0;
   return {
+    heard: () => {
+      lastHeard = Date.now();
+    },
     send: (data) => socket.send(data),
     get bufferedAmount() {
       return socket.bufferedAmount;
@@ -87,7 +97,8 @@ function orderlyClose(socket: WebSocket): HostSocket {
     close(code, reason) {
       const deadline = Date.now() + 1_000;
       const attempt = () => {
-        if (socket.bufferedAmount > 0 && Date.now() < deadline) return void setTimeout(attempt, 5);
+        const busy = socket.bufferedAmount > 0 || Date.now() - lastHeard < QUIET_MS;
+        if (busy && Date.now() < deadline) return void setTimeout(attempt, 10);
         try {
           socket.close(code, reason);
         } catch {
@@ -99,8 +110,11 @@ function orderlyClose(socket: WebSocket): HostSocket {
   };
 }
 
-function attach(socket: WebSocket, events: SocketEvents): void {
-  socket.onmessage = (event) => events.message(event.data as string | ArrayBuffer);
+function attach(socket: WebSocket, orderly: { heard(): void }, events: SocketEvents): void {
+  socket.onmessage = (event) => {
+    orderly.heard();
+    events.message(event.data as string | ArrayBuffer);
+  };
   socket.onclose = (event) => events.close(event.code, event.reason);
   socket.onerror = () => {};
 }
