@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -106,6 +106,14 @@ async function api(
   return { status: response.status, body: ((await response.json().catch(() => null)) ?? {}) as Record<string, unknown> };
 }
 
+/** `npm start`'s node arguments (V8 flags included), so the server is measured as it is shipped. */
+function startScriptArgs(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [command, ...args] = (scripts.start as string).split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start is expected to run node, not ${command}`);
+  return args;
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgecam-bench-'));
   const big = String(1_000_000_000);
@@ -115,9 +123,7 @@ async function main(): Promise<void> {
       : [
           process.execPath,
           ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`] : []),
-          '--import',
-          'tsx',
-          'src/runtime/node/main.ts',
+          ...startScriptArgs(),
         ];
   let server: Started | undefined;
   let baseline: Started | undefined;
