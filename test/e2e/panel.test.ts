@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, logIn, pageErrors } from '../helpers/browser.ts';
-import { api, connectDevice, createUser, login, registerDevice } from '../helpers/client.ts';
+import { api, connectDevice, connectViewer, createUser, login, registerDevice } from '../helpers/client.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The control panel in headless Chromium against the real Node server: list, controls, live sync. */
@@ -36,16 +36,6 @@ async function deviceState(deviceId: string): Promise<Record<string, unknown>> {
   const res = await api(server.url, 'GET', `/api/devices/${deviceId}/state`, { token: admin });
   assert.equal(res.status, 200);
   return res.body;
-}
-
-/** Polls `check` every 50 ms until it returns something, for at most 5 s. */
-async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const result = await check();
-    if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met within 5 s');
 }
 
 describe('the web panel', () => {
@@ -98,9 +88,10 @@ describe('the web panel', () => {
     const { context, page, errors } = await openPanel();
     await page.goto(`${server.url}/#/devices/drag-cam`);
     await page.waitForSelector('[data-key="contrast"]');
-    const before = Number(
-      (await api(server.url, 'GET', '/api/devices/drag-cam/state', { token: admin })).headers.get('x-state-seq'),
-    );
+    // A subscriber on the server counts the changes the drag makes: one state broadcast each.
+    const watcher = await connectViewer(server.wsUrl, admin);
+    watcher.envelope('subscribe', { device_ids: ['drag-cam'] });
+    await watcher.nextWhere((m) => m.type === 'state' && m.payload.snapshot === true, 'snapshot');
     // 60 input events in one burst, as a fast drag produces, then the release.
     await page.evaluate(() => {
       const slider = document.querySelector('[data-key="contrast"]') as HTMLInputElement;
@@ -110,12 +101,14 @@ describe('the web panel', () => {
       }
       slider.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    const res = await until(async () => {
-      const current = await api(server.url, 'GET', '/api/devices/drag-cam/state', { token: admin });
-      return current.body.contrast === 60 ? current : undefined;
-    });
-    const changes = Number(res.headers.get('x-state-seq')) - before;
-    assert.ok(changes >= 1 && changes <= 3, `60 input events made ${changes} changes`);
+    let changes = 0;
+    for (let last: unknown; last !== 60; changes++) {
+      last = (await watcher.nextWhere((m) => m.type === 'state' && m.payload.snapshot === false, 'a change')).payload.state
+        .contrast;
+    }
+    assert.ok(changes <= 3, `60 input events made ${changes} changes`);
+    assert.equal((await deviceState('drag-cam')).contrast, 60);
+    watcher.close();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -34,19 +34,29 @@ export async function watch(
     onStatus('ended', detail);
   };
   const mine = (m: { session_id: string }) => m.session_id === session;
+  // A description this browser refuses (a camera's malformed SDP) ends the watch with a reason, not an unhandled rejection.
+  const unusable = (step: () => Promise<void>) =>
+    void step().catch((error: Error) => {
+      end(`the camera's video offer cannot be used here (${error.message})`);
+      void viewer.endWatch(session).catch(() => {});
+    });
   const offs = [
-    viewer.on('signal_answer', async (m) => {
+    viewer.on('signal_answer', (m) => {
       if (!mine(m)) return;
-      await pc.setRemoteDescription(m.sdp as RTCSessionDescriptionInit);
-      for (const candidate of early ?? []) await pc.addIceCandidate(candidate);
-      early = null;
+      unusable(async () => {
+        await pc.setRemoteDescription(m.sdp as RTCSessionDescriptionInit);
+        for (const candidate of early ?? []) await pc.addIceCandidate(candidate);
+        early = null;
+      });
     }),
-    viewer.on('signal_offer', async (m) => {
+    viewer.on('signal_offer', (m) => {
       // The device renegotiates (say, after a resolution change): answer it.
       if (!mine(m)) return;
-      await pc.setRemoteDescription(m.sdp as RTCSessionDescriptionInit);
-      await pc.setLocalDescription(await pc.createAnswer());
-      viewer.sendAnswer(session, (pc.localDescription as RTCSessionDescription).toJSON());
+      unusable(async () => {
+        await pc.setRemoteDescription(m.sdp as RTCSessionDescriptionInit);
+        await pc.setLocalDescription(await pc.createAnswer());
+        viewer.sendAnswer(session, (pc.localDescription as RTCSessionDescription).toJSON());
+      });
     }),
     viewer.on('signal_ice', (m) => {
       if (!mine(m) || !m.candidate) return;

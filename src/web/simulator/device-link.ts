@@ -49,7 +49,12 @@ export class DeviceLink {
     let lastReason = '';
     socket.onopen = () => this.send('hello', { device_id: this.deviceId, key: this.key });
     socket.onmessage = (e) => {
-      const message = JSON.parse(String(e.data)) as Envelope;
+      let message: Envelope;
+      try {
+        message = JSON.parse(String(e.data)) as Envelope;
+      } catch {
+        return; // the server sends only JSON envelopes; anything else is not for us
+      }
       if (message.type === 'hello_ack') {
         this.attempt = 0;
         this.events.status('connected', 'ok');

@@ -22,8 +22,13 @@ function credentials(): { device: string; key: string } | null {
     history.replaceState(null, '', `${location.pathname}?device=${encodeURIComponent(device)}`);
     return { device, key };
   }
-  const saved = JSON.parse(sessionStorage.getItem(CREDENTIALS) ?? 'null') as { device: string; key: string } | null;
-  return saved && (!device || saved.device === device) ? saved : null;
+  let saved: { device: string; key: string } | null = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(CREDENTIALS) ?? 'null');
+  } catch {
+    // Unreadable: ask again.
+  }
+  return saved && typeof saved.key === 'string' && (!device || saved.device === device) ? saved : null;
 }
 
 function askForCredentials(): void {
