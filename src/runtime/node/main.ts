@@ -10,7 +10,7 @@ import { VERSION } from '../../core/version.ts';
 import type { SocketEvents } from '../in-process/host.ts';
 import { storedSecret } from '../in-process/secret-file.ts';
 import { createLocalServer } from '../in-process/server.ts';
-import { keepAlive } from './keepalive.ts';
+import { KeepAlive } from './keepalive.ts';
 import { SqliteStore } from './sqlite.ts';
 import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   );
 
   const upgrades = new NodeUpgrades(config.maxMessageBytes);
+  const keepAlive = new KeepAlive(upgrades.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
   const { host, app } = await createLocalServer({
     config,
     log,
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     runtime: 'node',
     version: VERSION,
     clientAddress: (c) => (c.env as NodeEnv).incoming.socket.remoteAddress || 'unknown',
-    upgrade: (c, roomId, info) => upgrades.accept(c, (ws) => attach(ws, host.connect(roomId, randomUUID(), ws, info))),
+    upgrade: (c, roomId, info) => upgrades.accept(c, (ws) => attach(ws, host.connect(roomId, randomUUID(), ws, info), keepAlive)),
   });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
@@ -48,14 +49,13 @@ async function main(): Promise<void> {
     });
   });
   upgrades.listen(server as Server, (request, env) => app.fetch(request, env));
-  const stopKeepAlive = keepAlive(upgrades.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    stopKeepAlive();
+    keepAlive.stop();
     server.close();
     (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     host.shutdown('Server shutting down');
@@ -67,8 +67,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-function attach(ws: WebSocket, events: SocketEvents): void {
+function attach(ws: WebSocket, events: SocketEvents, keepAlive: KeepAlive): void {
+  keepAlive.track(ws);
   ws.on('message', (data, isBinary) => {
+    keepAlive.seen(ws);
     if (!isBinary) return events.message(data.toString());
     const buffer = data as Buffer;
     events.message(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
