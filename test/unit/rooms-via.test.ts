@@ -11,11 +11,11 @@ describe('roomsVia', () => {
 
   test('a call reaches the room of that kind and name, with its method and arguments', async () => {
     calls.length = 0;
-    assert.equal(await rooms.device('cam').relayFromViewer('v', 's', 'text'), 'relayFromViewer');
+    assert.equal(await rooms.connection('d').relay('v', 's', 'text'), 'relay');
     await rooms.connection('c1').alive();
     await rooms.directory().listDevices();
     assert.deepEqual(calls, [
-      ['device:cam', 'relayFromViewer', ['v', 's', 'text']],
+      ['connection:d', 'relay', ['v', 's', 'text']],
       ['connection:c1', 'alive', []],
       ['directory:main', 'listDevices', []],
     ]);

@@ -21,20 +21,27 @@ import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubsc
 
 type Role = 'device' | 'viewer';
 
+/** A watch session as one of its two sockets knows it. */
+interface Session {
+  device: string;
+  /** The connection room of the other party: signals go there directly, not through the device room. */
+  peer: string;
+}
+
 interface SocketState {
   role: Role;
   clientAddress: string;
   openedAt: number;
   device?: string;
   viewer?: Profile;
-  /** Watch sessions of this socket: session id → device id. */
-  sessions: Record<string, string>;
+  /** Watch sessions of this socket, by session id. */
+  sessions: Record<string, Session>;
   /** Devices whose state and status this (viewer) socket receives. */
   subscriptions: string[];
 }
 
 export interface SessionChange {
-  add?: string;
+  add?: { session: string; peer: string };
   remove?: string;
 }
 
@@ -43,6 +50,8 @@ export interface ConnectionRoomApi {
   deliver(message: string, change?: SessionChange): boolean;
   /** A state change (`message`, rendered once for all): merged with later ones while this socket is backed up. */
   deliverState(message: string, deviceId: string, changes: State, seq: number): boolean;
+  /** A signal of `session` from its other party `from`; false if this socket has no such session with `from`. */
+  relay(from: string, session: string, message: string): boolean;
   disconnect(code: number, reason: string): void;
   /** Whether this room still holds an open socket (false after a crash or restart took it). */
   alive(): boolean;
@@ -129,7 +138,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!socket || this.closed) return false;
     if (change) {
       const sessions = { ...socket.state.sessions };
-      if (change.add) sessions[change.add] = socket.state.device ?? '';
+      if (change.add) sessions[change.add.session] = { device: socket.state.device ?? '', peer: change.add.peer };
       if (change.remove) delete sessions[change.remove];
       socket.setState({ ...socket.state, sessions });
     }
@@ -142,6 +151,13 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!socket || this.closed) return false;
     this.outbox ??= new StateOutbox(this.services.config.stateHighWaterBytes, renderState);
     this.outbox.send(socket, deviceId, changes, seq, message);
+    return true;
+  }
+
+  relay(from: string, sessionId: string, message: string): boolean {
+    const socket = this.socket();
+    if (!socket || this.closed || sessionOf(socket.state, sessionId)?.peer !== from) return false;
+    socket.send(message);
     return true;
   }
 
@@ -187,7 +203,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       return socket.send(frame('heartbeat_ack', {}, message.request_id));
     }
     if (message.type === 'signal_offer' || message.type === 'signal_answer' || message.type === 'signal_ice') {
-      return this.relay(socket, message);
+      return this.signal(socket, message);
     }
     if (message.type === 'end_watch') return this.endWatch(socket, message);
     if (state.role === 'device') {
@@ -309,7 +325,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.name, [result.session_id]);
     // Watching subscribes to the device's state and status too (the device room did its part).
     const subscriptions = [...new Set([...socket.state.subscriptions, deviceId])];
-    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: deviceId }, subscriptions });
+    const session: Session = { device: deviceId, peer: result.link };
+    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: session }, subscriptions });
     socket.send(
       frame(
         'watch_ready',
@@ -319,24 +336,32 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     );
   }
 
-  private relay(socket: Connection<SocketState>, message: Envelope): void {
+  /**
+   * Offer, answer and ICE go straight to the other party's connection room: one hop, where the device
+   * room would make two (and on Workers two RPCs per ICE candidate). The device room hears only of
+   * answers (sessions not answered in time end) and of signals that found nobody (the session ends).
+   */
+  private signal(socket: Connection<SocketState>, message: Envelope): void {
     const schema = message.type === 'signal_ice' ? Payloads.signalIce : Payloads.signalSdp;
     const payload = this.payload(socket, message, schema);
     if (!payload) return;
     const sessionId = payload.session_id;
-    const state = socket.state;
-    const deviceId = state.role === 'device' ? state.device : state.sessions[sessionId];
-    if (deviceId === undefined || !(sessionId in state.sessions)) {
-      return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    const session = sessionOf(socket.state, sessionId);
+    if (!session) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    const { rooms } = this.services;
+    rooms
+      .connection(session.peer)
+      .relay(this.name, sessionId, frame(message.type, payload))
+      .then((delivered) => delivered || this.signalLost(session, sessionId), this.logFailure);
+    if (message.type === 'signal_answer' && socket.state.role === 'device') {
+      rooms.device(session.device).answered(this.name, sessionId).catch(this.logFailure);
     }
-    const out = frame(message.type, payload);
-    const room = this.services.rooms.device(deviceId);
-    const call =
-      state.role === 'device'
-        ? room.relayFromDevice(this.name, sessionId, out, message.type === 'signal_answer')
-        : room.relayFromViewer(this.name, sessionId, out);
-    call.catch(this.logFailure);
     this.touchDevice(socket);
+  }
+
+  /** The other party had no such session or no socket: the device room finds out which, and ends it. */
+  private signalLost(session: Session, sessionId: string): void {
+    this.services.rooms.device(session.device).signalLost(this.name, sessionId).catch(this.logFailure);
   }
 
   private endWatch(socket: Connection<SocketState>, message: Envelope): void {
@@ -344,8 +369,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!payload) return;
     const sessionId = payload.session_id;
     const state = socket.state;
-    if (!(sessionId in state.sessions))
-      return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
+    const session = sessionOf(state, sessionId);
+    if (!session) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
     const sessions = { ...state.sessions };
     delete sessions[sessionId];
     socket.setState({ ...state, sessions });
@@ -357,7 +382,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
         .catch(this.logFailure);
       return socket.send(frame('watch_ended', { session_id: sessionId, reason: 'error' }, message.request_id));
     }
-    const deviceId = state.sessions[sessionId] as string;
+    const deviceId = session.device;
     this.services.rooms.device(deviceId).endWatch(this.name, sessionId).catch(this.logFailure);
     socket.send(frame('watch_ended', { session_id: sessionId, device_id: deviceId, reason: 'user_ended' }, message.request_id));
   }
@@ -435,8 +460,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (state.viewer) {
       rooms.user(state.viewer.username).closeSocket(this.name).catch(this.logFailure);
       const byDevice = new Map<string, string[]>();
-      for (const [session, device] of Object.entries(state.sessions))
-        byDevice.set(device, [...(byDevice.get(device) ?? []), session]);
+      for (const [id, { device }] of Object.entries(state.sessions)) byDevice.set(device, [...(byDevice.get(device) ?? []), id]);
       for (const device of state.subscriptions) if (!byDevice.has(device)) byDevice.set(device, []);
       for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.name, sessions).catch(this.logFailure);
     }
@@ -448,6 +472,11 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
     return this.failureLogger;
   }
+}
+
+/** Own keys only: a session id such as "constructor" must not find Object.prototype's. */
+function sessionOf(state: SocketState, sessionId: string): Session | undefined {
+  return Object.hasOwn(state.sessions, sessionId) ? state.sessions[sessionId] : undefined;
 }
 
 function renderState(state: State, seq: number, device: string): string {

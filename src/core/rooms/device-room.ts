@@ -66,8 +66,10 @@ export interface DeviceRoomApi {
   subscribe(conn: string, since: number | undefined): boolean;
   unsubscribe(conn: string): void;
   watch(viewer: string, user: string): Promise<WatchResult>;
-  relayFromViewer(viewer: string, session: string, message: string): void;
-  relayFromDevice(conn: string, session: string, message: string, answered: boolean): void;
+  /** The device answered the session (signals themselves go between the connection rooms). */
+  answered(conn: string, session: string): void;
+  /** A signal found no one on the other side: see WatchSessions.signalLost. */
+  signalLost(conn: string, session: string): Promise<void>;
   endWatch(viewer: string, session: string): boolean;
   endFromDevice(conn: string, session: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
@@ -294,12 +296,12 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return result;
   }
 
-  relayFromViewer(viewer: string, sessionId: string, message: string): void {
-    this.sessions.relayFromViewer(viewer, sessionId, message);
+  answered(conn: string, sessionId: string): void {
+    if (this.link?.conn === conn) this.sessions.answered(sessionId);
   }
 
-  relayFromDevice(conn: string, sessionId: string, message: string, answered: boolean): void {
-    if (this.link?.conn === conn) this.sessions.relayFromDevice(sessionId, message, answered);
+  signalLost(conn: string, sessionId: string): Promise<void> {
+    return this.sessions.signalLost(conn, sessionId);
   }
 
   endWatch(viewer: string, sessionId: string): boolean {

@@ -16,7 +16,7 @@ interface Session {
 }
 
 export type WatchResult =
-  | { ok: true; session_id: string; ice_servers: IceServer[] }
+  | { ok: true; session_id: string; ice_servers: IceServer[] /** the device's connection room */; link: string }
   | { ok: false; reason: 'not_found' | 'offline' | 'camera_only' | 'too_many_viewers' };
 
 /** What sessions need of their device room. */
@@ -59,7 +59,7 @@ export class WatchSessions {
     this.sessions.set(sessionId, session);
     this.host.ctx.storage.put(`session:${sessionId}`, session);
     const request = frame('watch_request', { session_id: sessionId, user_id: user, ice_servers: deviceIce });
-    const delivered = await this.services.rooms.connection(link).deliver(request, { add: sessionId });
+    const delivered = await this.services.rooms.connection(link).deliver(request, { add: { session: sessionId, peer: viewer } });
     if (!delivered) {
       // The link was stale (its socket died without a close): the device is offline after all.
       this.drop(sessionId);
@@ -68,29 +68,31 @@ export class WatchSessions {
     }
     this.scheduleTimeouts();
     this.services.log.info('watch started', { device: this.host.deviceId, session: sessionId, user });
-    return { ok: true, session_id: sessionId, ice_servers: viewerIce };
+    return { ok: true, session_id: sessionId, ice_servers: viewerIce, link };
   }
 
-  relayFromViewer(viewer: string, sessionId: string, message: string): void {
-    const link = this.host.deviceLink();
-    if (this.sessions.get(sessionId)?.viewer !== viewer || !link) return;
-    this.services.rooms
-      .connection(link)
-      .deliver(message)
-      .then((ok) => ok || this.host.linkLost(link), this.host.logFailure);
-  }
-
-  relayFromDevice(sessionId: string, message: string, answered: boolean): void {
+  /** The device answered: the session no longer times out. */
+  answered(sessionId: string): void {
     const session = this.sessions.get(sessionId);
-    if (!session) return;
-    if (answered && !session.answered) {
-      session.answered = true;
-      this.host.ctx.storage.put(`session:${sessionId}`, session);
-    }
-    this.services.rooms
-      .connection(session.viewer)
-      .deliver(message)
-      .then((ok) => ok || this.end(sessionId, 'viewer_disconnected'), this.host.logFailure);
+    if (!session || session.answered) return;
+    session.answered = true;
+    this.host.ctx.storage.put(`session:${sessionId}`, session);
+  }
+
+  /**
+   * A signal from `from` (the device's link or the session's viewer) found no socket with that session
+   * on the other side. If the other side's socket is gone without a close (a crash, a restart), the
+   * session ends now rather than at the next heartbeat timeout; if it is open, it only forgot the
+   * session first (the session's end is already on its way) and nothing is done.
+   */
+  async signalLost(from: string, sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    const link = this.host.deviceLink();
+    if (!session || !link || (from !== link && from !== session.viewer)) return;
+    const other = from === link ? session.viewer : link;
+    if (await this.services.rooms.connection(other).alive()) return;
+    if (other === session.viewer) this.end(sessionId, 'viewer_disconnected');
+    else if (this.host.deviceLink() === link) this.host.linkLost(link);
   }
 
   endByViewer(viewer: string, sessionId: string): boolean {

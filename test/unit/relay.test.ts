@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { hashDeviceKey } from '../../src/core/auth/device-key.ts';
+import { signUserToken, tokenKey } from '../../src/core/auth/tokens.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/log.ts';
+import type { Services } from '../../src/core/ports.ts';
+import { roomsVia } from '../../src/core/rooms/index.ts';
+import { type HostSocket, InProcessHost, type SocketEvents } from '../../src/runtime/in-process/host.ts';
+import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
+
+/**
+ * Signals go from one connection room straight to the other; the device room only hears of answers
+ * and of signals that found nobody. Rooms run on the in-process host; calls between them go through a
+ * recording `call` that can also play a connection room whose socket vanished without a close (a
+ * crashed or restarted host).
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'edgecam-relay-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Frame {
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+class FakeSocket implements HostSocket {
+  readonly frames: Frame[] = [];
+  readonly bufferedAmount = 0;
+  send(data: string | Uint8Array): void {
+    this.frames.push(JSON.parse(String(data)) as Frame);
+  }
+  close(): void {}
+
+  async next(type: string): Promise<Frame> {
+    for (let waited = 0; waited < 2_000; waited += 5) {
+      const index = this.frames.findIndex((frame) => frame.type === type);
+      if (index >= 0) return this.frames.splice(index, 1)[0] as Frame;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error(`no ${type} frame; got ${JSON.stringify(this.frames)}`);
+  }
+}
+
+async function watching(name: string) {
+  const store = new SqliteStore(join(dir, `${name}.db`));
+  const host = new InProcessHost(store);
+  const calls: string[] = [];
+  /** Connection rooms that answer as if their socket had gone without a close. */
+  const vanished = new Set<string>();
+  const services: Services = {
+    config: loadConfig({ PASSWORD_ITERATIONS: '100000' }),
+    log: createLogger('silent'),
+    rooms: roomsVia((id, method, args) => {
+      calls.push(`${id} ${method}`);
+      if (vanished.has(id) && (method === 'relay' || method === 'alive')) return Promise.resolve(false);
+      return host.call(id, method, args);
+    }),
+    clock: { now: Date.now },
+    tokens: tokenKey('x'.repeat(32), 60),
+  };
+  host.start(services);
+  const { rooms } = services;
+  await rooms.device('cam').register({
+    device_id: 'cam',
+    name: 'Cam',
+    key: await hashDeviceKey('cam-key'),
+    created_at: '2026-01-01T00:00:00.000Z',
+  });
+  await rooms.user('ann').create({ username: 'ann', role: 'viewer', devices: null }, 'password-1');
+
+  const connect = (conn: string, path: string) => {
+    const socket = new FakeSocket();
+    const events: SocketEvents = host.connect(`connection:${conn}`, conn, socket, { path, clientAddress: 'test' });
+    const send = (type: string, payload: object) => events.message(JSON.stringify({ type, payload }));
+    return { socket, send };
+  };
+  const device = connect('d', '/ws/device');
+  device.send('hello', { device_id: 'cam', key: 'cam-key' });
+  await device.socket.next('hello_ack');
+  const viewer = connect('v', '/ws/viewer');
+  viewer.send('hello', { token: await signUserToken(services.tokens, { sub: 'ann', role: 'viewer' }, Date.now() / 1000) });
+  await viewer.socket.next('hello_ack');
+  viewer.send('watch_request', { device_id: 'cam' });
+  const session = (await viewer.socket.next('watch_ready')).payload.session_id as string;
+  await device.socket.next('watch_request');
+  // What came with the hellos (the device's settings, the viewer's state) is not what these tests look at.
+  device.socket.frames.length = 0;
+  viewer.socket.frames.length = 0;
+
+  const stop = () => {
+    host.shutdown('test');
+    store.close();
+  };
+  return { rooms, calls, vanished, device, viewer, session, stop };
+}
+
+const ice = (session: string) => ({ session_id: session, candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host' } });
+
+describe('signal relay', () => {
+  test('offer, answer and ICE go from one connection room to the other; the device room hears only of the answer', async () => {
+    const { calls, device, viewer, session, stop } = await watching('direct');
+    calls.length = 0;
+    viewer.send('signal_offer', { session_id: session, sdp: { type: 'offer', sdp: 'v=0' } });
+    device.send('signal_answer', { session_id: session, sdp: { type: 'answer', sdp: 'v=0' } });
+    viewer.send('signal_ice', ice(session));
+    device.send('signal_ice', ice(session));
+    assert.equal((await device.socket.next('signal_offer')).payload.session_id, session);
+    assert.equal((await viewer.socket.next('signal_answer')).payload.session_id, session);
+    await device.socket.next('signal_ice');
+    await viewer.socket.next('signal_ice');
+    assert.deepEqual(calls, [
+      'connection:d relay',
+      'connection:v relay',
+      'device:cam answered',
+      'connection:d relay',
+      'connection:v relay',
+    ]);
+    stop();
+  });
+
+  test('a signal to a device whose socket vanished without a close marks it offline and ends the session', async () => {
+    const { rooms, vanished, viewer, session, stop } = await watching('device-gone');
+    vanished.add('connection:d');
+    viewer.send('signal_ice', ice(session));
+    const ended = await viewer.socket.next('watch_ended');
+    assert.deepEqual(ended.payload, { session_id: session, reason: 'device_disconnected', device_id: 'cam' });
+    assert.equal((await rooms.device('cam').info())?.online, false);
+    stop();
+  });
+
+  test('a signal to a viewer whose socket vanished without a close ends the session for the device', async () => {
+    const { vanished, device, session, stop } = await watching('viewer-gone');
+    vanished.add('connection:v');
+    device.send('signal_ice', ice(session));
+    assert.deepEqual((await device.socket.next('watch_ended')).payload, { session_id: session, reason: 'viewer_disconnected' });
+    stop();
+  });
+
+  test('a signal from someone who is not the other party of the session is not delivered', async () => {
+    const { rooms, device, session, stop } = await watching('forged');
+    assert.equal(await rooms.connection('d').relay('someone-else', session, '{"type":"signal_ice"}'), false);
+    assert.equal(await rooms.connection('d').relay('v', 'constructor', '{"type":"signal_ice"}'), false);
+    assert.equal(await rooms.connection('d').relay('v', session, '{"type":"signal_ice","payload":{}}'), true);
+    await device.socket.next('signal_ice');
+    assert.deepEqual(device.socket.frames, []);
+    stop();
+  });
+});
