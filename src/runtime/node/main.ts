@@ -11,6 +11,7 @@ import type { SocketEvents } from '../in-process/host.ts';
 import { storedSecret } from '../in-process/secret-file.ts';
 import { createLocalServer } from '../in-process/server.ts';
 import { KeepAlive } from './keepalive.ts';
+import { NodeSocket } from './socket.ts';
 import { SqliteStore } from './sqlite.ts';
 import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
 
@@ -37,7 +38,8 @@ async function main(): Promise<void> {
     runtime: 'node',
     version: VERSION,
     clientAddress: (c) => (c.env as NodeEnv).incoming.socket.remoteAddress || 'unknown',
-    upgrade: (c, roomId, info) => upgrades.accept(c, (ws) => attach(ws, host.connect(roomId, randomUUID(), ws, info), keepAlive)),
+    upgrade: (c, roomId, info) =>
+      upgrades.accept(c, (ws, tcp) => attach(ws, host.connect(roomId, randomUUID(), new NodeSocket(ws, tcp), info), keepAlive)),
   });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {

@@ -43,15 +43,15 @@ export class NodeUpgrades {
     });
   }
 
-  /** Completes the upgrade of the request in `c` and hands the open socket to `onOpen`. */
-  accept(c: Context, onOpen: (ws: WebSocket) => void): Response {
+  /** Completes the upgrade of the request in `c` and hands the open socket, and its TCP socket, to `onOpen`. */
+  accept(c: Context, onOpen: (ws: WebSocket, tcp: Duplex) => void): Response {
     const env = c.env as NodeEnv;
     const upgrade = env.upgrade;
     if (!upgrade || upgrade.accepted) return new Response('Not an upgrade request', { status: 400 });
     upgrade.accepted = true;
     this.wss.handleUpgrade(env.incoming, upgrade.socket, upgrade.head, (ws) => {
       this.wss.emit('connection', ws, env.incoming);
-      onOpen(ws);
+      onOpen(ws, upgrade.socket);
     });
     // Never sent: the socket now belongs to ws.
     return new Response(null);

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { afterEach, describe, test } from 'node:test';
+import WebSocketClient, { type WebSocket, WebSocketServer } from 'ws';
+import { NodeSocket } from '../../src/runtime/node/socket.ts';
+
+/** The Node adapter's socket: frames sent in one event-loop turn leave in one write. */
+
+/** Closed after each test, passed or failed, so a failure cannot leave the process running. */
+const open: (() => void)[] = [];
+afterEach(() => {
+  for (const close of open.splice(0)) close();
+});
+
+async function pair() {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await once(wss, 'listening');
+  const accepted = once(wss, 'connection') as Promise<[WebSocket, unknown]>;
+  const client = new WebSocketClient(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+  await once(client, 'open');
+  const [ws] = await accepted;
+  const tcp = (ws as unknown as { _socket: Socket })._socket;
+  let writes = 0;
+  const writev = tcp._writev?.bind(tcp);
+  const write = tcp._write.bind(tcp);
+  // Count what reaches the TCP socket's own write functions: one call per system write.
+  tcp._writev = (chunks, callback) => {
+    writes++;
+    writev?.(chunks, callback);
+  };
+  tcp._write = (chunk, encoding, callback) => {
+    writes++;
+    write(chunk, encoding, callback);
+  };
+  const received: string[] = [];
+  client.on('message', (data) => received.push(String(data)));
+  open.push(() => {
+    client.terminate();
+    wss.close();
+  });
+  return { socket: new NodeSocket(ws, tcp), writes: () => writes, received };
+}
+
+describe('NodeSocket', () => {
+  test('frames sent in one turn are written together, in order, once the turn ends', async () => {
+    const { socket, writes, received } = await pair();
+    for (let i = 0; i < 50; i++) socket.send(`frame ${i}`);
+    assert.equal(writes(), 0, 'nothing is written before the turn ends');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes(), 1);
+    while (received.length < 50) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(
+      received,
+      Array.from({ length: 50 }, (_, i) => `frame ${i}`),
+    );
+  });
+
+  test('a frame sent in a later turn is written on its own', async () => {
+    const { socket, writes, received } = await pair();
+    socket.send('first');
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.send('second');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes(), 2);
+    while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(received, ['first', 'second']);
+  });
+});
