@@ -15,6 +15,11 @@ export interface Options {
   connectConcurrency: number;
   warmupMs: number;
   measureMs: number;
+  /**
+   * The fixed-rate relay's window. Longer than `measureMs`: in 3 s (60,000 messages at K=1000) the p99
+   * is set by the single worst hiccup of either process, not by the distribution.
+   */
+  latencyMs: number;
   maxChanges: number;
   /** Scenarios to run (all by default). */
   only: string[];
@@ -40,6 +45,7 @@ export function parseArgs(argv: string[]): Options {
         connectConcurrency: 5,
         warmupMs: 200,
         measureMs: 800,
+        latencyMs: 800,
         maxChanges: 50,
         only: [],
         cpuProf: undefined,
@@ -57,6 +63,7 @@ export function parseArgs(argv: string[]): Options {
         connectConcurrency: 50,
         warmupMs: 1000,
         measureMs: 3000,
+        latencyMs: 10_000,
         maxChanges: 500,
         only: [],
         cpuProf: undefined,
@@ -79,6 +86,7 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === '--concurrency') options.connectConcurrency = Number(value);
     else if (flag === '--warmup-ms') options.warmupMs = Number(value);
     else if (flag === '--measure-ms') options.measureMs = Number(value);
+    else if (flag === '--latency-ms') options.latencyMs = Number(value);
     else if (flag === '--max-changes') options.maxChanges = Number(value);
     else if (flag === '--only') options.only = value.split(',').map((v) => v.trim());
     else if (flag === '--cpu-prof') options.cpuProf = value;

@@ -276,10 +276,11 @@ async function main(): Promise<void> {
       ratioRow(name, 'relayed msgs/s', e.perSecond as number, j.perSecond as number, 'JSON forwarder', { op: '>=', value: 0.9 });
       ratioRow(name, 'relayed msgs/s', e.perSecond as number, p.perSecond as number, 'byte forwarder');
       for (const pairs of options.pairsLatency) {
-        const rateTask = { ...common, mode: 'rate', rate: options.rate, pairs };
-        const el = await runLoad({ ...rateTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, limit);
-        const pl = await runLoad({ ...rateTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
-        const jl = await runLoad({ ...rateTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
+        const rateTask = { ...common, mode: 'rate', rate: options.rate, pairs, measureMs: options.latencyMs };
+        const rateLimit = bounded(options.warmupMs + options.latencyMs);
+        const el = await runLoad({ ...rateTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, rateLimit);
+        const pl = await runLoad({ ...rateTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, rateLimit);
+        const jl = await runLoad({ ...rateTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, rateLimit);
         details[`relay_rate_K${pairs}`] = { edgecam: el, pass: pl, json: jl };
         const les = el.latency as Summary;
         const pls = pl.latency as Summary;
