@@ -10,11 +10,11 @@ import type { HostSocket } from '../in-process/host.ts';
  * them; a lone frame is written as before, only after the handler that sent it returns.
  */
 export class NodeSocket implements HostSocket {
-  private corked = false;
+  corked = false;
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly tcp: Duplex,
+    readonly tcp: Duplex,
   ) {}
 
   get bufferedAmount(): number {
@@ -22,25 +22,30 @@ export class NodeSocket implements HostSocket {
   }
 
   send(data: string | Uint8Array): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.tcp.cork();
-      process.nextTick(uncork, this);
-    }
+    if (!this.corked) cork(this);
     this.ws.send(data);
   }
 
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
-
-  /** Writes what this turn sent; a destroyed socket ignores it. */
-  flush(): void {
-    this.corked = false;
-    this.tcp.uncork();
-  }
 }
 
-function uncork(socket: NodeSocket): void {
-  socket.flush();
+/** Sockets corked in this turn: one tick uncorks them all (a broadcast corks thousands). */
+let corked: NodeSocket[] = [];
+
+function cork(socket: NodeSocket): void {
+  socket.corked = true;
+  socket.tcp.cork();
+  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+}
+
+/** Writes what this turn sent; a destroyed socket ignores it. */
+function uncorkAll(): void {
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) {
+    socket.corked = false;
+    socket.tcp.uncork();
+  }
 }
