@@ -30,11 +30,12 @@ function setup(script = single) {
     backoff: new Backoff({ baseMs: 50, capMs: 200, jitter: false }),
   });
   supervisors.push(supervisor);
+  // Lines only: the shell creates the file before it writes to it, so a read can find it empty.
   const starts = () =>
     existsSync(file)
       ? readFileSync(file, 'utf8')
-          .trim()
           .split('\n')
+          .filter((line) => line.startsWith('start '))
           .map((line) => line.split(' ').slice(1))
       : [];
   return { supervisor, starts };
