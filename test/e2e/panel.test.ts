@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, logIn, pageErrors } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, logIn, openPanel as openPanelAs, pageErrors } from '../helpers/browser.ts';
 import { api, connectDevice, connectViewer, createUser, login, registerDevice } from '../helpers/client.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -20,16 +20,9 @@ after(async () => {
   await server?.stop();
 });
 
-/** A fresh browser profile (its own localStorage) logged in as `username`, with its page errors collected. */
-async function openPanel(
-  username = 'admin',
-  password = ADMIN_PASSWORD,
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = pageErrors(page);
-  await logIn(page, server.url, username, password);
-  return { context, page, errors };
+/** The panel in a fresh browser profile, logged in as `username` (the admin by default). */
+function openPanel(username = 'admin', password = ADMIN_PASSWORD) {
+  return openPanelAs(browser, server.url, username, password);
 }
 
 async function deviceState(deviceId: string): Promise<Record<string, unknown>> {

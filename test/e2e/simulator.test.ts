@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, logIn, pageErrors } from '../helpers/browser.ts';
+import { launchBrowser, logIn, openPanel, pageErrors } from '../helpers/browser.ts';
 import { api, connectDevice, login, registerDevice } from '../helpers/client.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -95,10 +95,7 @@ describe('the simulator and the admin pages', () => {
   });
 
   test('an admin registers a camera: its key is shown once, with an agent command that works', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors = pageErrors(page);
-    await logIn(page, server.url, 'admin', ADMIN_PASSWORD);
+    const { context, page, errors } = await openPanel(browser, server.url, 'admin', ADMIN_PASSWORD);
     await page.click('a[href="#/admin/devices"]');
     await page.fill('input[name="device_id"]', 'porch-cam');
     await page.fill('input[name="name"]', 'Porch');

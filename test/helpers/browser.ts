@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /**
  * Headless Chromium from Debian (`apt-get install chromium`; .ci/run installs it), driven by
@@ -42,4 +42,18 @@ export async function logIn(page: Page, base: string, username: string, password
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]');
   await page.waitForSelector('header .link.online');
+}
+
+/** A fresh browser profile (its own localStorage) logged in to the panel, with its page errors collected. */
+export async function openPanel(
+  browser: Browser,
+  base: string,
+  username: string,
+  password: string,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = pageErrors(page);
+  await logIn(page, base, username, password);
+  return { context, page, errors };
 }
