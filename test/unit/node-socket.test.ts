@@ -35,35 +35,38 @@ async function pair() {
   };
   const received: string[] = [];
   client.on('message', (data) => received.push(String(data)));
+  /** Resolves once `count` messages have arrived at the client. */
+  const receivedAll = async (count: number) => {
+    while (received.length < count) await once(client, 'message');
+    return received;
+  };
   open.push(() => {
     client.terminate();
     wss.close();
   });
-  return { socket: new NodeSocket(ws, tcp), writes: () => writes, received };
+  return { socket: new NodeSocket(ws, tcp), writes: () => writes, receivedAll };
 }
 
 describe('NodeSocket', () => {
   test('frames sent in one turn are written together, in order, once the turn ends', async () => {
-    const { socket, writes, received } = await pair();
+    const { socket, writes, receivedAll } = await pair();
     for (let i = 0; i < 50; i++) socket.send(`frame ${i}`);
     assert.equal(writes(), 0, 'nothing is written before the turn ends');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writes(), 1);
-    while (received.length < 50) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.deepEqual(
-      received,
+      await receivedAll(50),
       Array.from({ length: 50 }, (_, i) => `frame ${i}`),
     );
   });
 
   test('a frame sent in a later turn is written on its own', async () => {
-    const { socket, writes, received } = await pair();
+    const { socket, writes, receivedAll } = await pair();
     socket.send('first');
     await new Promise((resolve) => setImmediate(resolve));
     socket.send('second');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writes(), 2);
-    while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.deepEqual(received, ['first', 'second']);
+    assert.deepEqual(await receivedAll(2), ['first', 'second']);
   });
 });

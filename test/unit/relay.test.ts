@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,18 +31,25 @@ interface Frame {
 class FakeSocket implements HostSocket {
   readonly frames: Frame[] = [];
   readonly bufferedAmount = 0;
+  private readonly sent = new EventEmitter();
   send(data: string | Uint8Array): void {
     this.frames.push(JSON.parse(String(data)) as Frame);
+    this.sent.emit('frame');
   }
   close(): void {}
 
+  /** The first frame of `type` sent so far or next, taken out of `frames`; fails after 2 s without one. */
   async next(type: string): Promise<Frame> {
-    for (let waited = 0; waited < 2_000; waited += 5) {
+    const deadline = AbortSignal.timeout(2_000);
+    for (;;) {
       const index = this.frames.findIndex((frame) => frame.type === type);
       if (index >= 0) return this.frames.splice(index, 1)[0] as Frame;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      try {
+        await once(this.sent, 'frame', { signal: deadline });
+      } catch {
+        throw new Error(`no ${type} frame; got ${JSON.stringify(this.frames)}`);
+      }
     }
-    throw new Error(`no ${type} frame; got ${JSON.stringify(this.frames)}`);
   }
 }
 
