@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import protobuf from 'protobufjs';
 import { launchBrowser, logIn, openPanel, pageErrors } from '../helpers/browser.ts';
-import { api, connectDevice, login, registerDevice } from '../helpers/client.ts';
+import { api, connectDevice, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The simulator as a camera, watched from the panel over real WebRTC, and the admin pages, in Chromium. */
+
+const proto = await protobuf.load(new URL('../../proto/camera_control.proto', import.meta.url).pathname);
+const ControlCommand = proto.lookupType('camera_control.ControlCommand');
+const StatusResponse = proto.lookupType('camera_control.StatusResponse');
 
 let server: TestServer;
 let browser: Browser;
@@ -81,6 +86,27 @@ describe('the simulator and the admin pages', () => {
     await panel.click('[data-action="watch"]');
     await sim.waitForSelector('.sessions li:has-text("nobody is watching")');
     assert.deepEqual([...simErrors, ...panelErrors], []);
+    await context.close();
+  });
+
+  test('the simulator answers a camera-protocol command by its request_id', async () => {
+    const key = await registerDevice(server.url, admin, 'reply-cam');
+    const context = await browser.newContext();
+    const sim = await context.newPage();
+    const errors = pageErrors(sim);
+    await sim.goto(`${server.url}/simulator?device=reply-cam&key=${encodeURIComponent(key)}`);
+    await sim.waitForSelector('header .badge.on');
+    const controller = new TestSocket(`${server.wsUrl}/ws/camera/?device=reply-cam&token=${admin}`);
+    await controller.opened;
+    const update = ControlCommand.fromObject({ command: 0, settings: { brightness: 30 }, requestId: 'sim-upd' });
+    controller.ws.send(ControlCommand.encode(update).finish());
+    const reply = await controller.nextWhere(
+      (m) => Buffer.isBuffer(m) && StatusResponse.decode(m).toJSON().requestId === 'sim-upd',
+      'the StatusResponse to sim-upd',
+    );
+    assert.deepEqual(StatusResponse.decode(reply as Buffer).toJSON().message, 'applied');
+    controller.close();
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

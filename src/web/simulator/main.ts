@@ -111,16 +111,20 @@ function run(device: string, key: string): void {
       case 'settings':
         apply(p.settings as State, p.snapshot === true);
         note(p.snapshot ? 'received the full settings' : `applied ${Object.keys(p.settings as State).join(', ')}`);
-        if (requestId) link.send('status', { request_id: requestId, success: true, message: 'applied' });
+        // A reply carries the request's id at the envelope level, where the server matches it.
+        if (requestId) link.send('status', { success: true, message: 'applied' }, requestId);
         return;
       case 'command':
         if (p.command === 'snap') pattern.snapshot();
         note(`command ${String(p.command)}`);
-        link.send('status', {
-          ...(requestId ? { request_id: requestId } : {}),
-          success: p.command === 'snap',
-          message: p.command === 'snap' ? 'snapshot taken' : `unknown command ${String(p.command)}`,
-        });
+        link.send(
+          'status',
+          {
+            success: p.command === 'snap',
+            message: p.command === 'snap' ? 'snapshot taken' : `unknown command ${String(p.command)}`,
+          },
+          requestId,
+        );
         return;
       case 'watch_request':
         note(`${String(p.user_id)} wants to watch`);
