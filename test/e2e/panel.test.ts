@@ -195,3 +195,32 @@ describe('the web panel', () => {
     await context.close();
   });
 });
+
+describe('the web panel with few subscriptions per socket', () => {
+  let small: TestServer;
+  let token: string;
+  before(async () => {
+    small = await startServer({ env: { MAX_SUBSCRIPTIONS_PER_SOCKET: '3' } });
+    token = await login(small.url);
+    for (const id of ['cap-a', 'cap-b', 'cap-c']) await registerDevice(small.url, token, id);
+  });
+  after(() => small?.stop());
+
+  test('each view gives its subscriptions back, and a list over the cap still shows every camera', async () => {
+    const { context, page, errors } = await openPanelAs(browser, small.url, 'admin', ADMIN_PASSWORD);
+    // The list holds all three places; each device page needs one, so the list must give them back.
+    for (const id of ['cap-a', 'cap-b', 'cap-c']) {
+      await page.waitForSelector('[data-device-id="cap-c"]');
+      await page.goto(`${small.url}/#/devices/${id}`);
+      await page.waitForSelector('[data-key="brightness"]');
+      assert.equal(await page.locator('.device-page .error').count(), 0, `${id} loaded`);
+      await page.goto(`${small.url}/#/`);
+    }
+    await registerDevice(small.url, token, 'cap-d');
+    await page.reload();
+    await page.waitForSelector('[data-device-id="cap-d"]');
+    assert.equal(await page.locator('[data-device-id]').count(), 4);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});

@@ -64,6 +64,13 @@ export function deviceListView({ viewer, session }: ViewContext): View {
   const tick = setInterval(() => {
     for (const id of cards.keys()) if (!cards.get(id)?.info.online) render(id);
   }, 15_000);
+  /** The devices this view subscribed to, given back when it goes (the socket's subscriptions are capped). */
+  let live: string[] = [];
+  let disposed = false;
+  const release = () => {
+    if (live.length > 0) viewer.unsubscribe(live).catch(() => {});
+    live = [];
+  };
 
   api<{ devices: DeviceInfo[] }>('/api/devices')
     .then(({ devices }) => {
@@ -94,7 +101,15 @@ export function deviceListView({ viewer, session }: ViewContext): View {
         grid.append(card);
         render(info.device_id);
       }
-      return viewer.subscribe(devices.slice(0, LIVE_LIMIT).map((d) => d.device_id));
+      // Live updates are extra: if they fail the cards stay, with a note.
+      const ids = devices.slice(0, LIVE_LIMIT).map((d) => d.device_id);
+      viewer.subscribe(ids).then(
+        () => {
+          live = ids;
+          if (disposed) release();
+        },
+        (e: Error) => notify(`Live updates are off: ${e.message}`, 'error'),
+      );
     })
     .catch((e: Error) => {
       mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));
@@ -104,8 +119,10 @@ export function deviceListView({ viewer, session }: ViewContext): View {
   return {
     el,
     dispose: () => {
+      disposed = true;
       for (const off of offs) off();
       clearInterval(tick);
+      release();
     },
   };
 }

@@ -104,16 +104,22 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       return stopping.stop();
     }
     watchButton.disabled = true;
+    let ended = false;
     try {
-      current = await watch(viewer, deviceId, video, (status, detail) => {
+      const started = await watch(viewer, deviceId, video, (status, detail) => {
         videoNote.hidden = status === 'live';
         videoNote.textContent =
           status === 'requesting' ? 'Asking the camera…' : status === 'connecting' ? 'Connecting…' : `Stopped: ${detail}.`;
         if (status === 'ended') {
+          ended = true;
           current = null;
           watchButton.textContent = 'Watch';
         }
       });
+      // The page may have been left, or the watch ended, while it was starting.
+      if (disposed) return void started.stop();
+      if (ended) return;
+      current = started;
       watchButton.textContent = 'Stop';
     } catch (e) {
       videoNote.textContent = `Cannot watch: ${(e as Error).message}.`;
@@ -147,6 +153,13 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
     if (held) showState(held.state, Object.keys(held.state));
   };
 
+  let subscribed = false;
+  /** Gives the subscription back when the page goes (the socket's subscriptions are capped). */
+  const release = () => {
+    if (subscribed) viewer.unsubscribe([deviceId]).catch(() => {});
+    subscribed = false;
+  };
+
   Promise.all([api<DeviceInfo>(`/api/devices/${encodeURIComponent(deviceId)}`), stateSchema()])
     .then(async ([info, keys]) => {
       if (disposed) return;
@@ -154,6 +167,8 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       showOnline(info.online, info.presence);
       buildControls(keys);
       const { not_found } = await viewer.subscribe([deviceId]);
+      subscribed = true;
+      if (disposed) return release();
       if (not_found.length > 0) throw new Error('this camera does not exist, or you may not see it');
       const held = viewer.getState(deviceId);
       if (held) showState(held.state, Object.keys(held.state));
@@ -169,6 +184,7 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       disposed = true;
       for (const off of offs) off();
       void current?.stop();
+      release();
     },
   };
 }
