@@ -20,7 +20,17 @@ export async function watch(
   onStatus('requesting');
   const ready = await viewer.watch(deviceId);
   const session = ready.session_id;
-  const pc = new RTCPeerConnection({ iceServers: ready.ice_servers as RTCIceServer[] });
+  // From here on the server holds a session: anything that fails must end it, not leave it open.
+  const giveUp = (error: unknown): never => {
+    void viewer.endWatch(session).catch(() => {});
+    throw error;
+  };
+  let pc: RTCPeerConnection;
+  try {
+    pc = new RTCPeerConnection({ iceServers: ready.ice_servers as RTCIceServer[] });
+  } catch (error) {
+    return giveUp(error); // say, an ICE server URL this browser does not accept
+  }
   // Candidates can arrive before the answer they belong to; they wait for it.
   let early: IceCandidate[] | null = [];
   let ended = false;
@@ -77,8 +87,13 @@ export async function watch(
     if (pc.connectionState === 'failed') end('the video connection failed (no network path between this browser and the camera)');
   };
   onStatus('connecting');
-  await pc.setLocalDescription(await pc.createOffer());
-  viewer.sendOffer(session, (pc.localDescription as RTCSessionDescription).toJSON() as { type: 'offer'; sdp: string });
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    viewer.sendOffer(session, (pc.localDescription as RTCSessionDescription).toJSON() as { type: 'offer'; sdp: string });
+  } catch (error) {
+    end(`the video could not start (${(error as Error).message})`);
+    return giveUp(error);
+  }
 
   return {
     async stop() {
