@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { atLeast } from '../auth/roles.ts';
 import type { Role } from '../auth/tokens.ts';
 import { KEYS, type KeyDef, keyDef, type State, type Value } from './keys.ts';
 
@@ -14,8 +15,6 @@ export type StateError =
 
 export type Validated = { ok: true; changes: State; triggers: string[] } | { ok: false; error: StateError };
 
-const rank: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
-
 export function canRead(actor: Actor, anonymousRead: boolean): boolean {
   return actor.kind !== 'anonymous' || anonymousRead;
 }
@@ -24,7 +23,7 @@ export function canWrite(actor: Actor, def: KeyDef): boolean {
   // The device reports what it actually applied, read-only keys included.
   if (actor.kind === 'device') return !def.trigger;
   if (actor.kind !== 'user' || def.write === 'device') return false;
-  return rank[actor.role] >= rank[def.write];
+  return atLeast(actor.role, def.write);
 }
 
 export function permissions(actor: Actor, anonymousRead: boolean): { read: string[]; write: string[] } {

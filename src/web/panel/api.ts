@@ -1,3 +1,7 @@
+import type { Role } from '../../core/auth/tokens.ts';
+import type { KeyDescription } from '../../core/state/describe.ts';
+
+export type { KeyDescription };
 /** The HTTP API with the session's token. Errors carry the server's message and hint, ready to show. */
 
 export class ApiError extends Error {
@@ -20,20 +24,8 @@ export interface DeviceInfo {
 
 export interface UserInfo {
   username: string;
-  role: 'viewer' | 'operator' | 'admin';
+  role: Role;
   devices: string[] | null;
-}
-
-export interface KeyDescription {
-  key: string;
-  type: 'integer' | 'number' | 'string' | 'enum' | 'boolean' | 'trigger';
-  description: string;
-  default: unknown;
-  min?: number;
-  max?: number;
-  values?: string[];
-  pattern?: string;
-  write: string;
 }
 
 /** Set by the app: called on a 401 so that the page goes back to the login form. */

@@ -2,7 +2,7 @@ import { EdgecamViewer } from '../../client/index.ts';
 import { h, mount, notify } from '../shared/dom.ts';
 import { useToken } from './api.ts';
 import { parseRoute, type Route } from './router.ts';
-import { clearSession, loadSession, type Session } from './session.ts';
+import { clearSession, loadSession, SESSION_KEY, type Session } from './session.ts';
 import { adminDevicesView } from './views/admin-devices.ts';
 import { adminUsersView } from './views/admin-users.ts';
 import { deviceListView } from './views/device-list.ts';
@@ -105,6 +105,6 @@ function render(): void {
 window.addEventListener('hashchange', render);
 // Logging out in one tab logs out every tab.
 window.addEventListener('storage', (e) => {
-  if (e.key === 'edgecam.session' && !e.newValue && session) logout();
+  if (e.key === SESSION_KEY && !e.newValue && session) logout();
 });
 start();

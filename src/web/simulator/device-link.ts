@@ -1,4 +1,5 @@
 import { backoffDelay } from '../../client/backoff.ts';
+import { Close } from '../../core/codes.ts';
 
 /**
  * The simulator's side of /ws/device: hello with the device key, a heartbeat every 30 s, and reconnects
@@ -21,9 +22,9 @@ export interface LinkEvents {
 const HEARTBEAT_MS = 30_000;
 /** Closes after which retrying with the same id and key cannot help. */
 const FINAL: Record<number, string> = {
-  1008: 'refused: check the device id and key (the key is shown once, when the device is registered)',
-  4000: 'replaced: another connection (an agent or another simulator tab) took over this device',
-  4001: 'this device was removed by an admin',
+  [Close.policy]: 'refused: check the device id and key (the key is shown once, when the device is registered)',
+  [Close.replaced]: 'replaced: another connection (an agent or another simulator tab) took over this device',
+  [Close.deviceRemoved]: 'this device was removed by an admin',
 };
 
 export class DeviceLink {
