@@ -90,14 +90,14 @@ export function serveStatic(files: StaticFiles): MiddlewareHandler {
     if (!found) return next();
     const [path, file] = found;
     const headers = headersFor(path, file);
-    if (
-      c.req
-        .header('if-none-match')
-        ?.split(/\s*,\s*/)
-        .includes(file.etag)
-    )
-      return new Response(null, { status: 304, headers });
+    if (notModified(c.req.header('if-none-match'), file.etag)) return new Response(null, { status: 304, headers });
     headers.set('Content-Length', String(file.body.byteLength));
     return new Response(c.req.method === 'HEAD' ? null : file.body, { headers });
   };
+}
+
+/** If-None-Match uses the weak comparison (RFC 9110 13.1.2): a proxy may have marked our ETag `W/`. */
+function notModified(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(/\s*,\s*/).some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag);
 }
