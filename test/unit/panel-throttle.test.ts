@@ -22,7 +22,7 @@ test('a burst sends the first value at once and the last one when the interval e
   }
 });
 
-test('flush sends the pending value now; cancel drops it', () => {
+test('flush sends the pending value now, and nothing is sent twice', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const sent: number[] = [];
@@ -31,8 +31,6 @@ test('flush sends the pending value now; cancel drops it', () => {
     t.call(2);
     t.flush();
     assert.deepEqual(sent, [1, 2]);
-    t.call(3);
-    t.cancel();
     mock.timers.tick(500);
     assert.deepEqual(sent, [1, 2]);
   } finally {

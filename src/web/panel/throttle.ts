@@ -1,8 +1,9 @@
 /**
  * At most one call per `ms`: the first at once, then the latest value when the interval ends. A slider
- * dragged across its range sends a handful of values, not hundreds, and always ends on the last one.
+ * dragged across its range sends a handful of values, not hundreds, and always ends on the last one,
+ * even when the page is left mid-drag (the user's last value is what they meant).
  */
-export function throttle<T>(fn: (value: T) => void, ms: number): { call(value: T): void; flush(): void; cancel(): void } {
+export function throttle<T>(fn: (value: T) => void, ms: number): { call(value: T): void; flush(): void } {
   let last = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let pending: { value: T } | undefined;
@@ -25,11 +26,6 @@ export function throttle<T>(fn: (value: T) => void, ms: number): { call(value: T
     flush() {
       clearTimeout(timer);
       run();
-    },
-    cancel() {
-      clearTimeout(timer);
-      timer = undefined;
-      pending = undefined;
     },
   };
 }
