@@ -105,7 +105,7 @@ class Camera {
     try {
       return JSON.parse(readFileSync(this.applied, 'utf8'));
     } catch {
-      return undefined; // not written yet, or being written
+      return undefined; // not written yet
     }
   }
 
@@ -137,7 +137,12 @@ const startWithKey = (camera: Camera, base = server.url) => {
   const agent = runAgent(
     [
       ...['--server', base, '--device', camera.id, '--protocol', camera.protocol, '--state-file', camera.stateFile],
-      ...['--apply', `cat > '${camera.applied}'; echo run >> '${camera.applyRuns}'; echo "applied fps=$EDGECAM_FPS"`],
+      // The run is counted before the state file appears, and the state file appears whole (mv), so a
+      // test that has seen the new state has also seen its count.
+      ...[
+        '--apply',
+        `echo run >> '${camera.applyRuns}'; cat > '${camera.applied}.tmp'; mv '${camera.applied}.tmp' '${camera.applied}'; echo "applied fps=$EDGECAM_FPS"`,
+      ],
       ...['--stream', `exec sh '${join(camera.dir, 'stream.sh')}'`],
     ],
     { EDGECAM_KEY: camera.key },
