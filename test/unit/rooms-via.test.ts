@@ -21,15 +21,25 @@ describe('roomsVia', () => {
     ]);
   });
 
-  test('a stub is reused for the same name and still right after many other names', async () => {
+  test('stubs are kept per name, share their methods, and each calls its own room after many others', async () => {
     assert.equal(rooms.device('cam'), rooms.device('cam'));
-    for (let i = 0; i < 3000; i++) rooms.connection(`c${i}`);
+    const stubs = Array.from({ length: 3000 }, (_, i) => rooms.connection(`c${i}`));
+    assert.equal(stubs[0]?.alive, stubs[2999]?.alive);
     calls.length = 0;
-    await rooms.connection('c0').alive();
-    await rooms.connection('c2999').alive();
+    await stubs[0]?.alive();
+    await stubs[2999]?.alive();
+    await rooms.device('c0').touch('x');
     assert.deepEqual(calls, [
       ['connection:c0', 'alive', []],
       ['connection:c2999', 'alive', []],
+      ['device:c0', 'touch', ['x']],
     ]);
+  });
+
+  test('a stub is not a thenable: awaiting one calls no room', async () => {
+    calls.length = 0;
+    const stub = rooms.device('cam');
+    assert.equal(await Promise.resolve(stub), stub);
+    assert.deepEqual(calls, []);
   });
 });

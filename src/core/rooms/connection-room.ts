@@ -28,16 +28,30 @@ interface Session {
   peer: string;
 }
 
+/** Always made by `socketState`: one shape, so every read of it on the hot path is a monomorphic load. */
 interface SocketState {
   role: Role;
   clientAddress: string;
   openedAt: number;
-  device?: string;
-  viewer?: Profile;
-  /** Watch sessions of this socket, by session id. */
-  sessions: Record<string, Session>;
+  device: string | undefined;
+  viewer: Profile | undefined;
+  /** Watch sessions of this socket, by session id (a Map: looking up a fresh id probes no string table). */
+  sessions: Map<string, Session>;
   /** Devices whose state and status this (viewer) socket receives. */
   subscriptions: string[];
+}
+
+function socketState(from: SocketState, change: Partial<SocketState>): SocketState {
+  const next = { ...from, ...change };
+  return {
+    role: next.role,
+    clientAddress: next.clientAddress,
+    openedAt: next.openedAt,
+    device: next.device,
+    viewer: next.viewer,
+    sessions: next.sessions,
+    subscriptions: next.subscriptions,
+  };
 }
 
 export interface SessionChange {
@@ -74,16 +88,29 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     return this.ctx.services;
   }
 
+  /** This room's one socket, looked up once per load: every relayed signal asks for it. */
+  private current: Connection<SocketState> | undefined;
+
   private socket(): Connection<SocketState> | undefined {
-    for (const conn of this.ctx.connections()) return conn as Connection<SocketState>;
-    return undefined;
+    if (this.current) return this.current;
+    for (const conn of this.ctx.connections()) this.current = conn as Connection<SocketState>;
+    return this.current;
   }
 
   override onConnect(conn: Connection, info: ConnectInfo): void {
     const role: Role = info.path === '/ws/device' ? 'device' : 'viewer';
     const openedAt = this.services.clock.now();
-    const state: SocketState = { role, clientAddress: info.clientAddress, openedAt, sessions: {}, subscriptions: [] };
+    const state: SocketState = {
+      role,
+      clientAddress: info.clientAddress,
+      openedAt,
+      device: undefined,
+      viewer: undefined,
+      sessions: new Map(),
+      subscriptions: [],
+    };
     conn.setState(state);
+    this.current = conn as Connection<SocketState>;
     if (info.refuse) return this.shut(conn as Connection<SocketState>, Close.policy, info.refuse);
     this.ctx.setAlarm(state.openedAt + this.services.config.helloTimeoutMs);
   }
@@ -137,10 +164,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const socket = this.socket();
     if (!socket || this.closed) return false;
     if (change) {
-      const sessions = { ...socket.state.sessions };
-      if (change.add) sessions[change.add.session] = { device: socket.state.device ?? '', peer: change.add.peer };
-      if (change.remove) delete sessions[change.remove];
-      socket.setState({ ...socket.state, sessions });
+      const sessions = new Map(socket.state.sessions);
+      if (change.add) sessions.set(change.add.session, { device: socket.state.device ?? '', peer: change.add.peer });
+      if (change.remove) sessions.delete(change.remove);
+      this.update(socket, { sessions });
     }
     socket.send(message);
     return true;
@@ -156,7 +183,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
 
   relay(from: string, sessionId: string, message: string): boolean {
     const socket = this.socket();
-    if (!socket || this.closed || sessionOf(socket.state, sessionId)?.peer !== from) return false;
+    if (!socket || this.closed || socket.state.sessions.get(sessionId)?.peer !== from) return false;
     socket.send(message);
     return true;
   }
@@ -243,7 +270,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       return this.shut(socket, Close.policy, result.reason === 'not_found' ? 'Unknown device' : 'Wrong device key');
     }
     if (this.closed) return this.services.rooms.device(device_id).deviceGone(this.name);
-    socket.setState({ ...socket.state, device: device_id });
+    this.update(socket, { device: device_id });
     this.lastTouch = this.services.clock.now();
     this.armHeartbeat();
     socket.send(frame('hello_ack', { device_id, server_time: new Date().toISOString() }, message.request_id));
@@ -282,7 +309,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       return this.shut(socket, Close.policy, tooMany ? 'Too many open sockets for this user' : 'Unknown user');
     }
     if (this.closed) return this.services.rooms.user(claims.sub).closeSocket(this.name);
-    socket.setState({ ...socket.state, viewer: opened.profile });
+    this.update(socket, { viewer: opened.profile });
     this.armHeartbeat();
     socket.send(
       frame(
@@ -302,7 +329,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (viewer.devices && !viewer.devices.includes(deviceId)) {
       return this.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
     }
-    if (Object.keys(socket.state.sessions).length >= this.services.config.maxWatchesPerSocket) {
+    if (socket.state.sessions.size >= this.services.config.maxWatchesPerSocket) {
       return this.fail(
         socket,
         'too_many_sessions',
@@ -326,7 +353,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     // Watching subscribes to the device's state and status too (the device room did its part).
     const subscriptions = [...new Set([...socket.state.subscriptions, deviceId])];
     const session: Session = { device: deviceId, peer: result.link };
-    socket.setState({ ...socket.state, sessions: { ...socket.state.sessions, [result.session_id]: session }, subscriptions });
+    this.update(socket, { sessions: new Map(socket.state.sessions).set(result.session_id, session), subscriptions });
     socket.send(
       frame(
         'watch_ready',
@@ -346,7 +373,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const payload = this.payload(socket, message, schema);
     if (!payload) return;
     const sessionId = payload.session_id;
-    const session = sessionOf(socket.state, sessionId);
+    const session = socket.state.sessions.get(sessionId);
     if (!session) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
     const { rooms } = this.services;
     rooms
@@ -369,11 +396,11 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!payload) return;
     const sessionId = payload.session_id;
     const state = socket.state;
-    const session = sessionOf(state, sessionId);
+    const session = state.sessions.get(sessionId);
     if (!session) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
-    const sessions = { ...state.sessions };
-    delete sessions[sessionId];
-    socket.setState({ ...state, sessions });
+    const sessions = new Map(state.sessions);
+    sessions.delete(sessionId);
+    this.update(socket, { sessions });
     if (state.role === 'device') {
       // A device ending a session means it could not serve it: the viewer hears "error".
       this.services.rooms
@@ -398,6 +425,14 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   }
 
   // — plumbing —
+
+  private update(socket: Connection<SocketState>, change: Partial<SocketState>): void {
+    socket.setState(socketState(socket.state, change));
+  }
+
+  setSubscriptions(socket: Connection, subscriptions: string[]): void {
+    this.update(socket as Connection<SocketState>, { subscriptions });
+  }
 
   /** The payload of `message` checked against `schema`, or undefined after telling the client what is wrong. */
   payload<S extends v.GenericSchema>(socket: Connection, message: Envelope, schema: S): v.InferOutput<S> | undefined {
@@ -460,7 +495,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (state.viewer) {
       rooms.user(state.viewer.username).closeSocket(this.name).catch(this.logFailure);
       const byDevice = new Map<string, string[]>();
-      for (const [id, { device }] of Object.entries(state.sessions)) byDevice.set(device, [...(byDevice.get(device) ?? []), id]);
+      for (const [id, { device }] of state.sessions) byDevice.set(device, [...(byDevice.get(device) ?? []), id]);
       for (const device of state.subscriptions) if (!byDevice.has(device)) byDevice.set(device, []);
       for (const [device, sessions] of byDevice) rooms.device(device).viewerGone(this.name, sessions).catch(this.logFailure);
     }
@@ -472,11 +507,6 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
     return this.failureLogger;
   }
-}
-
-/** Own keys only: a session id such as "constructor" must not find Object.prototype's. */
-function sessionOf(state: SocketState, sessionId: string): Session | undefined {
-  return Object.hasOwn(state.sessions, sessionId) ? state.sessions[sessionId] : undefined;
 }
 
 function renderState(state: State, seq: number, device: string): string {

@@ -41,38 +41,40 @@ export function isEphemeral(id: string): boolean {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[]) => Promise<unknown>;
 
-/** A stub's Proxy target: the room id, and each method's function once it has been asked for. */
-interface StubTarget {
-  id: string;
-  methods: Map<string, (...args: unknown[]) => Promise<unknown>>;
-}
-
-/** Stubs kept per kind: a relay addresses the same two rooms on every message. */
+/** Stubs kept per kind: a relay addresses the same rooms on every message. */
 const STUBS_PER_KIND = 1024;
 
 /**
- * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. Stubs of
- * recently used rooms are kept (the oldest made is dropped first), so a relayed message builds no room
- * id, Proxy or function; one handler serves every stub.
+ * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. A stub is
+ * a small `{ id }` object; its methods live on one prototype per kind, each made the first time it is
+ * asked for (a Proxy at the end of the prototype chain makes them) and then found like any method, so
+ * a call makes no Proxy trap. Stubs of recently used rooms are kept (the oldest made is dropped first):
+ * a kept stub's id is hashed once, not on every call.
  */
 export function roomsVia(call: RoomCall): Rooms {
-  const handler: ProxyHandler<StubTarget> = {
-    get(target, property) {
-      const method = String(property);
-      let fn = target.methods.get(method);
-      if (!fn) {
-        fn = (...args: unknown[]) => call(target.id, method, args);
-        target.methods.set(method, fn);
-      }
-      return fn;
-    },
-  };
   const kind = <T>(toId: (name: string) => string) => {
+    const methods: Record<string, unknown> = Object.create(
+      new Proxy(
+        {},
+        {
+          get(_target, property) {
+            // Never a thenable: awaiting a stub must not call the room.
+            if (typeof property !== 'string' || property === 'then') return undefined;
+            const method = function (this: { id: string }, ...args: unknown[]) {
+              return call(this.id, property, args);
+            };
+            methods[property] = method;
+            return method;
+          },
+        },
+      ),
+    );
     const stubs = new Map<string, Remote<T>>();
     return (name: string): Remote<T> => {
       let stub = stubs.get(name);
       if (!stub) {
-        stub = new Proxy({ id: toId(name), methods: new Map() }, handler) as unknown as Remote<T>;
+        // A literal defines `id` directly; assigning it would walk the prototype chain into the Proxy.
+        stub = { __proto__: methods, id: toId(name) } as unknown as Remote<T>;
         if (stubs.size >= STUBS_PER_KIND) stubs.delete(stubs.keys().next().value as string);
         stubs.set(name, stub);
       }

@@ -22,6 +22,7 @@ export interface EnvelopeContext {
   readonly services: Services;
   payload<T>(socket: Connection, message: Envelope, schema: import('valibot').GenericSchema<unknown, T>): T | undefined;
   fail(socket: Connection, code: ErrorCode, message: string, requestId?: string, extra?: object): void;
+  setSubscriptions(socket: Connection, subscriptions: string[]): void;
 }
 
 const stateErrorCodes: Record<StateError['error'], ErrorCode> = {
@@ -63,7 +64,7 @@ export async function subscribe(room: EnvelopeContext, socket: Connection<Viewer
       (await room.services.rooms.device(deviceId).subscribe(room.name, payload.since?.[deviceId]));
     (ok ? subscribed : notFound).push(deviceId);
   }
-  socket.setState({ ...socket.state, subscriptions: [...new Set([...socket.state.subscriptions, ...subscribed])] });
+  room.setSubscriptions(socket, [...new Set([...socket.state.subscriptions, ...subscribed])]);
   socket.send(frame('subscribed', { device_ids: subscribed, not_found: notFound }, message.request_id));
 }
 
@@ -76,7 +77,10 @@ export function unsubscribe(room: EnvelopeContext, socket: Connection<ViewerSock
       .unsubscribe(room.name)
       .catch(() => {});
   const gone = new Set(payload.device_ids);
-  socket.setState({ ...socket.state, subscriptions: socket.state.subscriptions.filter((id) => !gone.has(id)) });
+  room.setSubscriptions(
+    socket,
+    socket.state.subscriptions.filter((id) => !gone.has(id)),
+  );
   socket.send(frame('unsubscribed', { device_ids: payload.device_ids }, message.request_id));
 }
 
