@@ -78,11 +78,12 @@ test('a server that keeps talking is never dropped, pongs or not', async () => {
   let connections = 0;
   wss.on('connection', (ws) => {
     connections += 1;
-    const timer = setInterval(() => ws.send('tick'), 40);
+    const timer = setInterval(() => ws.send('tick'), 20);
     ws.on('close', () => clearInterval(timer));
   });
-  const { received } = link(url, { pingMs: 50, deadMs: 200 });
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  // Several dead-times long, with room for a busy test machine to stall a few hundred ms.
+  const { received } = link(url, { pingMs: 100, deadMs: 500 });
+  await new Promise((resolve) => setTimeout(resolve, 1_600));
   assert.equal(connections, 1);
   assert.ok(received.length > 5);
   for (const ws of wss.clients) ws.terminate();
