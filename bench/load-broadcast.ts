@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { summarize } from './stats.ts';
-import { open, pool, sleep, waitFor } from './ws-util.ts';
+import { collectGarbage, open, pool, sleep, waitFor } from './ws-util.ts';
 
 /**
  * Broadcast: N subscribers of one device, one writer changing `brightness`, one change in flight at a
@@ -42,6 +42,7 @@ export async function runBroadcast(task: BroadcastTask): Promise<Record<string, 
   }
   const setupMs = performance.now() - setupStart;
   await sleep(300);
+  collectGarbage();
 
   const latencies: number[] = [];
   let timeouts = 0;

@@ -1,26 +1,31 @@
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { summarize } from './stats.ts';
-import { envelope, open, pool, sleep, waitFor } from './ws-util.ts';
+import { collectGarbage, envelope, open, pool, sleep, waitFor } from './ws-util.ts';
 
-/** Relay: K device/viewer pairs, viewers sending `signal_ice` envelopes of a fixed size to their device. */
+/**
+ * Relay: K device/viewer pairs, viewers sending `signal_ice` envelopes of a fixed size to their device.
+ * This is the max-throughput run; `load-relay-rate.ts` is the fixed-rate latency run.
+ */
 
-export interface RelayTask {
-  kind: 'relay';
-  target: 'edgecam' | 'pass' | 'json';
+export type RelayTarget = 'edgecam' | 'pass' | 'json';
+
+/** Where the pairs connect, and for edgecam who they are. */
+export interface PairSetup {
   wsUrl: string;
-  pairs: number;
-  /** `max`: offered load as high as the sockets take; `rate`: `rate` msgs/s per pair. */
-  mode: 'max' | 'rate';
-  rate: number;
   size: number;
-  warmupMs: number;
-  measureMs: number;
   token?: string;
   devices?: { id: string; key: string }[];
 }
 
-interface Pair {
+export interface RelayTask extends PairSetup {
+  kind: 'relay';
+  target: RelayTarget;
+  pairs: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+export interface Pair {
   viewer: WebSocket;
   device: WebSocket;
   head: string;
@@ -39,11 +44,29 @@ function template(sessionId: string, size: number): { head: string; tail: string
   return { head, tail };
 }
 
-function stamp(t: number): string {
-  return t.toFixed(3).padStart(STAMP_WIDTH, '0');
+/** The send time stamped into a frame, or NaN if it has none. */
+export function stampOf(data: Buffer): number {
+  const at = data.indexOf(STAMP_MARK);
+  return at < 0 ? Number.NaN : Number(data.toString('latin1', at + 3, at + 3 + STAMP_WIDTH));
 }
 
-async function setupEdgecam(task: RelayTask, i: number): Promise<Pair> {
+const STAMP_MARK = Buffer.from(' t=');
+
+/** The frame pair `pair` sends at time `t`. */
+export function frameAt(pair: Pair, t: number): string {
+  return pair.head + t.toFixed(3).padStart(STAMP_WIDTH, '0') + pair.tail;
+}
+
+/** The pairs of one target, connected (and watching, on edgecam) 50 at a time. */
+export async function setupPairs(target: RelayTarget, setup: PairSetup, count: number): Promise<Pair[]> {
+  const pairs: Pair[] = new Array(count);
+  await pool(count, 50, async (i) => {
+    pairs[i] = target === 'edgecam' ? await setupEdgecam(setup, i) : await setupRaw(target, setup, i);
+  });
+  return pairs;
+}
+
+async function setupEdgecam(task: PairSetup, i: number): Promise<Pair> {
   const dev = task.devices?.[i];
   if (!dev) throw new Error(`no device ${i} registered`);
   const device = await open(`${task.wsUrl}/ws/device`);
@@ -65,102 +88,53 @@ async function setupEdgecam(task: RelayTask, i: number): Promise<Pair> {
   return { viewer, device, ...template(sessionId, task.size), next: 0 };
 }
 
-async function setupRaw(task: RelayTask, i: number): Promise<Pair> {
-  const base = `${task.wsUrl}/${task.target}?pair=${i}`;
+async function setupRaw(target: RelayTarget, task: PairSetup, i: number): Promise<Pair> {
+  const base = `${task.wsUrl}/${target}?pair=${i}`;
   const device = await open(`${base}&role=device`);
   const viewer = await open(`${base}&role=viewer`);
   return { viewer, device, ...template(`raw-session-${i}`, task.size), next: 0 };
 }
 
 export async function runRelay(task: RelayTask): Promise<Record<string, unknown>> {
-  const pairs: Pair[] = new Array(task.pairs);
   const setupStart = performance.now();
-  await pool(task.pairs, 50, async (i) => {
-    pairs[i] = task.target === 'edgecam' ? await setupEdgecam(task, i) : await setupRaw(task, i);
-  });
+  const pairs = await setupPairs(task.target, task, task.pairs);
   const setupMs = performance.now() - setupStart;
   await sleep(200);
+  collectGarbage();
 
-  const start = performance.now();
-  const windowStart = start + task.warmupMs;
+  const windowStart = performance.now() + task.warmupMs;
   const windowEnd = windowStart + task.measureMs;
   let delivered = 0;
   let sentInWindow = 0;
-  const latencies: number[] = [];
   let closed = 0;
   for (const pair of pairs) {
-    pair.device.on('message', (data: Buffer) => {
+    // Throughput: what arrives inside the window, whenever it was sent.
+    pair.device.on('message', () => {
       const now = performance.now();
-      if (now < windowStart || now > windowEnd + 1000) return;
-      if (task.mode === 'max') {
-        // Throughput: what arrives inside the window, whenever it was sent.
-        if (now <= windowEnd) delivered++;
-        return;
-      }
-      const text = data.toString('latin1');
-      const at = text.indexOf(' t=');
-      if (at < 0) return;
-      const sent = Number(text.slice(at + 3, at + 3 + STAMP_WIDTH));
-      if (sent < windowStart || sent > windowEnd) return;
-      delivered++;
-      latencies.push(now - sent);
+      if (now >= windowStart && now <= windowEnd) delivered++;
     });
     for (const ws of [pair.viewer, pair.device]) ws.on('close', () => closed++);
   }
-
-  if (task.mode === 'max') {
-    // Keep every viewer's socket buffer topped up until the window ends.
-    await new Promise<void>((resolve) => {
-      const pump = () => {
-        const now = performance.now();
-        if (now > windowEnd) return resolve();
-        for (const pair of pairs) {
-          for (let n = 0; n < 16 && pair.viewer.bufferedAmount < 32_768; n++) {
-            const t = performance.now();
-            pair.viewer.send(pair.head + stamp(t) + pair.tail);
-            if (t >= windowStart && t <= windowEnd) sentInWindow++;
-          }
+  // Keep every viewer's socket buffer topped up until the window ends.
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      const now = performance.now();
+      if (now > windowEnd) return resolve();
+      for (const pair of pairs) {
+        for (let n = 0; n < 16 && pair.viewer.bufferedAmount < 32_768; n++) {
+          const t = performance.now();
+          pair.viewer.send(frameAt(pair, t));
+          if (t >= windowStart && t <= windowEnd) sentInWindow++;
         }
-        setImmediate(pump);
-      };
-      pump();
-    });
-  } else {
-    const period = 1000 / task.rate;
-    pairs.forEach((pair, i) => {
-      pair.next = start + (i / pairs.length) * period;
-    });
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const now = performance.now();
-        if (now > windowEnd) {
-          clearInterval(timer);
-          return resolve();
-        }
-        for (const pair of pairs) {
-          while (pair.next <= now) {
-            const t = performance.now();
-            pair.viewer.send(pair.head + stamp(t) + pair.tail);
-            if (t >= windowStart && t <= windowEnd) sentInWindow++;
-            pair.next += period;
-          }
-        }
-      }, 2);
-    });
-  }
-  await sleep(Math.min(1000, task.measureMs / 2)); // let what is in flight arrive
+      }
+      setImmediate(pump);
+    };
+    pump();
+  });
   const closedEarly = closed;
   for (const pair of pairs) {
     pair.viewer.terminate();
     pair.device.terminate();
   }
-  return {
-    setupMs,
-    sentInWindow,
-    delivered,
-    lost: task.mode === 'rate' ? sentInWindow - delivered : undefined,
-    closedEarly,
-    perSecond: delivered / (task.measureMs / 1000),
-    latency: task.mode === 'rate' ? summarize(latencies) : undefined,
-  };
+  return { setupMs, sentInWindow, delivered, closedEarly, perSecond: delivered / (task.measureMs / 1000) };
 }

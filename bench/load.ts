@@ -1,6 +1,7 @@
 import { type BroadcastTask, runBroadcast } from './load-broadcast.ts';
 import { type ConnectTask, type IdleTask, runConnect, runIdle } from './load-conn.ts';
 import { type RelayTask, runRelay } from './load-relay.ts';
+import { type RelayRateTask, runRelayRate } from './load-relay-rate.ts';
 
 /**
  * The load generator, a process of its own (pinned to another core than the server). It reads one task
@@ -8,12 +9,13 @@ import { type RelayTask, runRelay } from './load-relay.ts';
  * first and waits for a line on stdin). The runner bounds it with a timeout.
  */
 
-export type Task = RelayTask | BroadcastTask | IdleTask | ConnectTask;
+export type Task = RelayTask | RelayRateTask | BroadcastTask | IdleTask | ConnectTask;
 
 async function main(): Promise<void> {
   const task = JSON.parse(process.env.BENCH_TASK ?? '{}') as Task;
   let result: Record<string, unknown>;
   if (task.kind === 'relay') result = await runRelay(task);
+  else if (task.kind === 'relay-rate') result = await runRelayRate(task);
   else if (task.kind === 'broadcast') result = await runBroadcast(task);
   else if (task.kind === 'idle') result = await runIdle(task, (info) => console.log(`READY ${JSON.stringify(info)}`));
   else if (task.kind === 'connect') result = await runConnect(task);

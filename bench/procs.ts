@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { cpuSeconds } from './proc-stat.ts';
 
 /** Child processes of the bench: started pinned to a core where possible, always killed at the end. */
 
@@ -119,6 +120,13 @@ export async function startServer(
   return { child, pid: child.pid as number, port, output: () => output };
 }
 
+/**
+ * The load generator's V8 flags: `gc()` for `collectGarbage`, and a young generation large enough that
+ * the garbage of 20,000 messages/s dies young instead of growing the old generation toward a major
+ * collection inside a window.
+ */
+const LOAD_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=32'];
+
 export function stop(started: Started): Promise<void> {
   return new Promise((resolve) => {
     if (started.child.exitCode !== null || started.child.signalCode !== null) return resolve();
@@ -158,7 +166,7 @@ export function runLoad(
   timeoutMs: number,
   onReady?: (info: Record<string, unknown>) => Promise<void>,
 ): Promise<Record<string, unknown>> {
-  const [cmd, ...args] = wrapped(core, fds, [process.execPath, '--import', 'tsx', 'bench/load.ts']);
+  const [cmd, ...args] = wrapped(core, fds, [process.execPath, ...LOAD_NODE_FLAGS, '--import', 'tsx', 'bench/load.ts']);
   const child = spawn(cmd as string, args, {
     cwd: root,
     env: { ...process.env, BENCH_TASK: JSON.stringify(task) },
@@ -206,26 +214,6 @@ export function runLoad(
       else reject(new Error(`load task exited with ${code}:\n${stderr.slice(-2000)}`));
     });
   });
-}
-
-/** CPU seconds (user + system) the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted from `state` (field 3) here.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/**
- * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
- * /proc/<pid>/schedstat): how much other programs on the machine held the server back.
- */
-export function runQueueSeconds(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /**

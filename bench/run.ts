@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from './args.ts';
+import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
 import {
   canPin,
-  cpuSeconds,
   fdLimit,
   freePort,
   killAll,
   root,
   rssKb,
   runLoad as runLoadRaw,
-  runQueueSeconds,
   type Started,
   settle,
   startServer,
@@ -158,7 +157,11 @@ async function main(): Promise<void> {
     );
     baseline = await startServer(
       'baseline',
-      [process.execPath, '--import', 'tsx', 'bench/baseline.ts'],
+      [
+        process.execPath,
+        ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf, 'baseline')}`] : []),
+        ...['--import', 'tsx', 'bench/baseline.ts'],
+      ],
       { PORT: '0' },
       SERVER_CORE,
       fds,
@@ -258,16 +261,16 @@ async function main(): Promise<void> {
     });
 
     await scenario('relay', async () => {
-      const common = {
+      const maxTask = {
         kind: 'relay',
         size: options.size,
         warmupMs: options.warmupMs,
         measureMs: options.measureMs,
         token,
         devices,
+        pairs: options.pairsMax,
       };
       const limit = bounded(options.warmupMs + options.measureMs);
-      const maxTask = { ...common, mode: 'max', rate: 0, pairs: options.pairsMax };
       const e = await runLoad({ ...maxTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, limit);
       const j = await runLoad({ ...maxTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
       const p = await runLoad({ ...maxTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, limit);
@@ -276,11 +279,27 @@ async function main(): Promise<void> {
       ratioRow(name, 'relayed msgs/s', e.perSecond as number, j.perSecond as number, 'JSON forwarder', { op: '>=', value: 0.9 });
       ratioRow(name, 'relayed msgs/s', e.perSecond as number, p.perSecond as number, 'byte forwarder');
       for (const pairs of options.pairsLatency) {
-        const rateTask = { ...common, mode: 'rate', rate: options.rate, pairs, measureMs: options.latencyMs };
-        const rateLimit = bounded(options.warmupMs + options.latencyMs);
-        const el = await runLoad({ ...rateTask, target: 'edgecam', wsUrl }, LOAD_CORE, fds, rateLimit);
-        const pl = await runLoad({ ...rateTask, target: 'pass', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, rateLimit);
-        const jl = await runLoad({ ...rateTask, target: 'json', wsUrl: rawUrl, devices: undefined }, LOAD_CORE, fds, rateLimit);
+        // All three connected at once and measured in turns: see bench/load-relay-rate.ts.
+        const turns = options.smoke ? 2 : 5;
+        const rateTask = {
+          kind: 'relay-rate',
+          targets: [
+            { target: 'edgecam', wsUrl, pid: srv.pid, token, devices },
+            { target: 'pass', wsUrl: rawUrl, pid: raw.pid },
+            { target: 'json', wsUrl: rawUrl, pid: raw.pid },
+          ],
+          pairs,
+          rate: options.rate,
+          size: options.size,
+          warmupMs: Math.min(500, options.warmupMs),
+          measureMs: options.latencyMs,
+          turns,
+        };
+        await settle([srv.pid, raw.pid]);
+        const rates = await runLoadRaw(rateTask, LOAD_CORE, fds, bounded(3 * (options.latencyMs + turns * 1_000)));
+        const el = rates.edgecam as Record<string, unknown>;
+        const pl = rates.pass as Record<string, unknown>;
+        const jl = rates.json as Record<string, unknown>;
         details[`relay_rate_K${pairs}`] = { edgecam: el, pass: pl, json: jl };
         const les = el.latency as Summary;
         const pls = pl.latency as Summary;

@@ -1,0 +1,155 @@
+import { performance } from 'node:perf_hooks';
+import { frameAt, type Pair, type PairSetup, type RelayTarget, setupPairs, stampOf } from './load-relay.ts';
+import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
+import { Samples, summarize } from './stats.ts';
+import { collectGarbage, sleep } from './ws-util.ts';
+
+/**
+ * The fixed-rate relay: K pairs per target, each viewer sending `rate` frames/s; one-way latency from
+ * the stamp in each frame. All targets are connected at once and measured in turns (edgecam, the byte
+ * forwarder, the JSON forwarder, then again in a rotated order), so a few seconds in which this machine
+ * runs slower fall on every target alike, not on whichever happened to be measured then: in one window
+ * per target, one such stall of 100 ms delayed 1 % of a window's messages and set its p99 alone.
+ */
+
+export interface RelayRateTask {
+  kind: 'relay-rate';
+  targets: (PairSetup & { target: RelayTarget; pid: number })[];
+  pairs: number;
+  rate: number;
+  size: number;
+  /** Traffic before each turn's measurement starts. */
+  warmupMs: number;
+  /** Measured time per target, in `turns` turns. */
+  measureMs: number;
+  turns: number;
+}
+
+/** Between turns: what is in flight arrives and the server idles before the next target's turn. */
+const DRAIN_MS = 300;
+
+interface Target {
+  name: RelayTarget;
+  pid: number;
+  pairs: Pair[];
+  setupMs: number;
+  latencies: Samples;
+  /** The measured windows so far, [start, end] in performance.now() ms. */
+  windows: [number, number][];
+  sentInWindow: number;
+  delivered: number;
+  closed: number;
+  cpuSeconds: number;
+  waitingSeconds: number;
+}
+
+export async function runRelayRate(task: RelayRateTask): Promise<Record<string, unknown>> {
+  const expected = (task.pairs * task.rate * task.measureMs) / 1000;
+  const targets: Target[] = [];
+  for (const setup of task.targets) {
+    const started = performance.now();
+    const pairs = await setupPairs(setup.target, { ...setup, size: task.size }, task.pairs);
+    const target: Target = {
+      name: setup.target,
+      pid: setup.pid,
+      pairs,
+      setupMs: performance.now() - started,
+      latencies: new Samples(expected),
+      windows: [],
+      sentInWindow: 0,
+      delivered: 0,
+      closed: 0,
+      cpuSeconds: 0,
+      waitingSeconds: 0,
+    };
+    for (const pair of pairs) {
+      pair.device.on('message', (data: Buffer) => record(target, data, performance.now()));
+      for (const ws of [pair.viewer, pair.device]) ws.on('close', () => target.closed++);
+    }
+    targets.push(target);
+  }
+  await sleep(200);
+  collectGarbage();
+
+  const turnMs = task.measureMs / task.turns;
+  for (let turn = 0; turn < task.turns; turn++) {
+    for (let k = 0; k < targets.length; k++) {
+      await drive(targets[(turn + k) % targets.length] as Target, task.rate, task.warmupMs, turnMs);
+      await sleep(DRAIN_MS);
+    }
+  }
+
+  const result: Record<string, unknown> = {};
+  for (const target of targets) {
+    const closedEarly = target.closed;
+    for (const pair of target.pairs) {
+      pair.viewer.terminate();
+      pair.device.terminate();
+    }
+    const seconds = task.measureMs / 1000;
+    result[target.name] = {
+      setupMs: target.setupMs,
+      sentInWindow: target.sentInWindow,
+      delivered: target.delivered,
+      lost: target.sentInWindow - target.delivered,
+      closedEarly,
+      perSecond: target.delivered / seconds,
+      latency: summarize(target.latencies.values()),
+      serverCpu: Number((target.cpuSeconds / seconds).toFixed(2)),
+      serverWaiting: Number((target.waitingSeconds / seconds).toFixed(3)),
+    };
+  }
+  return result;
+}
+
+/** A frame sent inside one of its target's windows: its latency, whenever it arrives. */
+function record(target: Target, data: Buffer, now: number): void {
+  const sent = stampOf(data);
+  for (let i = target.windows.length - 1; i >= 0; i--) {
+    const [start, end] = target.windows[i] as [number, number];
+    if (sent > end) return;
+    if (sent >= start) {
+      target.delivered++;
+      target.latencies.push(now - sent);
+      return;
+    }
+  }
+}
+
+/** One turn: every pair of `target` sends `rate` frames/s, spread evenly, for `warmupMs` + `measureMs`. */
+async function drive(target: Target, rate: number, warmupMs: number, measureMs: number): Promise<void> {
+  const period = 1000 / rate;
+  const start = performance.now();
+  const windowStart = start + warmupMs;
+  const windowEnd = windowStart + measureMs;
+  target.windows.push([windowStart, windowEnd]);
+  target.pairs.forEach((pair, i) => {
+    pair.next = start + (i / target.pairs.length) * period;
+  });
+  let cpuAtStart = Number.NaN;
+  let waitingAtStart = Number.NaN;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      if (now >= windowStart && Number.isNaN(cpuAtStart)) {
+        cpuAtStart = cpuSeconds(target.pid);
+        waitingAtStart = runQueueSeconds(target.pid);
+      }
+      if (now > windowEnd) {
+        clearInterval(timer);
+        target.cpuSeconds += cpuSeconds(target.pid) - cpuAtStart;
+        target.waitingSeconds += runQueueSeconds(target.pid) - waitingAtStart;
+        return resolve();
+      }
+      for (const pair of target.pairs) {
+        while (pair.next <= now) {
+          // Rounded as the stamp is, so a frame counted as sent in the window is also recorded in it.
+          const t = Math.round(performance.now() * 1000) / 1000;
+          pair.viewer.send(frameAt(pair, t));
+          if (t >= windowStart && t <= windowEnd) target.sentInWindow++;
+          pair.next += period;
+        }
+      }
+    }, 2);
+  });
+}
