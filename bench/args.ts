@@ -16,8 +16,9 @@ export interface Options {
   warmupMs: number;
   measureMs: number;
   /**
-   * The fixed-rate relay's window. Longer than `measureMs`: in 3 s (60,000 messages at K=1000) the p99
-   * is set by the single worst hiccup of either process, not by the distribution.
+   * The fixed-rate relay's measured time per target, taken in turns (bench/load-relay-rate.ts). Longer
+   * than `measureMs`: in 3 s (60,000 messages at K=1000) the p99 is set by the single worst hiccup of
+   * either process, not by the distribution.
    */
   latencyMs: number;
   maxChanges: number;

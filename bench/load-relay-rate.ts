@@ -41,6 +41,8 @@ interface Target {
   closed: number;
   cpuSeconds: number;
   waitingSeconds: number;
+  /** The time over which cpuSeconds and waitingSeconds were read. */
+  cpuReadSeconds: number;
 }
 
 export async function runRelayRate(task: RelayRateTask): Promise<Record<string, unknown>> {
@@ -61,6 +63,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       closed: 0,
       cpuSeconds: 0,
       waitingSeconds: 0,
+      cpuReadSeconds: 0,
     };
     for (const pair of pairs) {
       pair.device.on('message', (data: Buffer) => record(target, data, performance.now()));
@@ -95,8 +98,8 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       closedEarly,
       perSecond: target.delivered / seconds,
       latency: summarize(target.latencies.values()),
-      serverCpu: Number((target.cpuSeconds / seconds).toFixed(2)),
-      serverWaiting: Number((target.waitingSeconds / seconds).toFixed(3)),
+      serverCpu: Number((target.cpuSeconds / target.cpuReadSeconds).toFixed(2)),
+      serverWaiting: Number((target.waitingSeconds / target.cpuReadSeconds).toFixed(3)),
     };
   }
   return result;
@@ -128,17 +131,23 @@ async function drive(target: Target, rate: number, warmupMs: number, measureMs: 
   });
   let cpuAtStart = Number.NaN;
   let waitingAtStart = Number.NaN;
+  let readAt = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
       if (now >= windowStart && Number.isNaN(cpuAtStart)) {
         cpuAtStart = cpuSeconds(target.pid);
         waitingAtStart = runQueueSeconds(target.pid);
+        readAt = now;
       }
       if (now > windowEnd) {
         clearInterval(timer);
-        target.cpuSeconds += cpuSeconds(target.pid) - cpuAtStart;
-        target.waitingSeconds += runQueueSeconds(target.pid) - waitingAtStart;
+        // A stall of this process longer than the whole window leaves no start reading: count nothing.
+        if (!Number.isNaN(cpuAtStart)) {
+          target.cpuSeconds += cpuSeconds(target.pid) - cpuAtStart;
+          target.waitingSeconds += runQueueSeconds(target.pid) - waitingAtStart;
+          target.cpuReadSeconds += (performance.now() - readAt) / 1000;
+        }
         return resolve();
       }
       for (const pair of target.pairs) {
