@@ -118,6 +118,10 @@ describe('shutdown', () => {
     const key = await registerDevice(server.url, admin, 'cam');
     const device = await connectDevice(server.wsUrl, 'cam', key);
     const viewer = await connectViewer(server.wsUrl, admin);
+    // Watching: the device's close sends this viewer frames in the same turn as its own close.
+    viewer.envelope('watch_request', { device_id: 'cam' });
+    await viewer.next('watch_ready');
+    await device.next('watch_request');
     const code = await server.stop();
     assert.equal(code, 0);
     assert.equal((await device.closed).code, 1001);

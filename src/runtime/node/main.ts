@@ -11,7 +11,7 @@ import type { SocketEvents } from '../in-process/host.ts';
 import { storedSecret } from '../in-process/secret-file.ts';
 import { createLocalServer } from '../in-process/server.ts';
 import { KeepAlive } from './keepalive.ts';
-import { NodeSocket } from './socket.ts';
+import { flushCorked, NodeSocket } from './socket.ts';
 import { SqliteStore } from './sqlite.ts';
 import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
 
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     server.close();
     (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     host.shutdown('Server shutting down');
+    flushCorked();
     store.close();
     log.info('stopped');
     process.exit(0);

@@ -37,11 +37,14 @@ let corked: NodeSocket[] = [];
 function cork(socket: NodeSocket): void {
   socket.corked = true;
   socket.tcp.cork();
-  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+  if (corked.push(socket) === 1) process.nextTick(flushCorked);
 }
 
-/** Writes what this turn sent; a destroyed socket ignores it. */
-function uncorkAll(): void {
+/**
+ * Writes what this turn sent; a destroyed socket ignores it. Also called on shutdown, which exits in
+ * the turn that closed every socket: without it, frames and close frames sent then never left.
+ */
+export function flushCorked(): void {
   const sockets = corked;
   corked = [];
   for (const socket of sockets) {
