@@ -15,7 +15,7 @@ import type { Profile, UserRoomApi } from './rooms/user-room.ts';
 /** A socket as a room sees it. */
 export interface Connection<State = unknown> {
   readonly id: string;
-  /** What the socket must remember across hibernation; set it with `setState` (≤ 16 KiB as JSON). */
+  /** What the socket must remember across hibernation; set it with `setState` (structured-cloneable, ≤ 16 KiB serialised on Workers). */
   readonly state: State;
   setState(state: State): void;
   send(data: string | Uint8Array): void;

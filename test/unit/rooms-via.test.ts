@@ -36,10 +36,14 @@ describe('roomsVia', () => {
     ]);
   });
 
-  test('a stub is not a thenable: awaiting one calls no room', async () => {
+  test('awaiting, printing or serialising a stub calls no room, and leaves the other stubs working', async () => {
     calls.length = 0;
     const stub = rooms.device('cam');
     assert.equal(await Promise.resolve(stub), stub);
+    JSON.stringify(stub);
+    String((stub as unknown as Record<string, unknown>).__proto__);
     assert.deepEqual(calls, []);
+    await rooms.device('other').touch('x');
+    assert.deepEqual(calls, [['device:other', 'touch', ['x']]]);
   });
 });

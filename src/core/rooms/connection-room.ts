@@ -88,13 +88,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     return this.ctx.services;
   }
 
-  /** This room's one socket, looked up once per load: every relayed signal asks for it. */
-  private current: Connection<SocketState> | undefined;
-
+  /** Asked of the host each time: only it knows whether the socket is still open (Workers drops closing ones). */
   private socket(): Connection<SocketState> | undefined {
-    if (this.current) return this.current;
-    for (const conn of this.ctx.connections()) this.current = conn as Connection<SocketState>;
-    return this.current;
+    for (const conn of this.ctx.connections()) return conn as Connection<SocketState>;
+    return undefined;
   }
 
   override onConnect(conn: Connection, info: ConnectInfo): void {
@@ -110,7 +107,6 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       subscriptions: [],
     };
     conn.setState(state);
-    this.current = conn as Connection<SocketState>;
     if (info.refuse) return this.shut(conn as Connection<SocketState>, Close.policy, info.refuse);
     this.ctx.setAlarm(state.openedAt + this.services.config.helloTimeoutMs);
   }

@@ -41,6 +41,9 @@ export function isEphemeral(id: string): boolean {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[]) => Promise<unknown>;
 
+/** Names looked up on any object by the language or by Node, never room methods. */
+const NOT_METHODS = new Set(['then', '__proto__', 'constructor', 'toJSON', 'toString', 'valueOf', 'inspect']);
+
 /** Stubs kept per kind: a relay addresses the same rooms on every message. */
 const STUBS_PER_KIND = 1024;
 
@@ -58,12 +61,13 @@ export function roomsVia(call: RoomCall): Rooms {
         {},
         {
           get(_target, property) {
-            // Never a thenable: awaiting a stub must not call the room.
-            if (typeof property !== 'string' || property === 'then') return undefined;
+            // Not a room method: awaiting, printing or serialising a stub must not call the room, and
+            // defining `__proto__` would replace the prototype itself.
+            if (typeof property !== 'string' || NOT_METHODS.has(property)) return undefined;
             const method = function (this: { id: string }, ...args: unknown[]) {
               return call(this.id, property, args);
             };
-            methods[property] = method;
+            Object.defineProperty(methods, property, { value: method });
             return method;
           },
         },
