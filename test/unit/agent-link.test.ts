@@ -76,14 +76,21 @@ test('drops a connection whose server stopped answering pings, and connects agai
 test('a server that keeps talking is never dropped, pongs or not', async () => {
   const { wss, url } = await server({ autoPong: false });
   let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const timer = setInterval(() => ws.send('tick'), 20);
-    ws.on('close', () => clearInterval(timer));
+  // 80 ticks 20 ms apart: over three dead-times, counted in ticks sent, so a stalled machine stretches it.
+  const talked = new Promise<void>((resolve) => {
+    wss.on('connection', (ws) => {
+      connections += 1;
+      if (connections > 1) resolve(); // dropped: fail now rather than wait
+      let ticks = 0;
+      const timer = setInterval(() => {
+        ws.send('tick');
+        if (++ticks === 80) resolve();
+      }, 20);
+      ws.on('close', () => clearInterval(timer));
+    });
   });
-  // Several dead-times long, with room for a busy test machine to stall a few hundred ms.
   const { received } = link(url, { pingMs: 100, deadMs: 500 });
-  await new Promise((resolve) => setTimeout(resolve, 1_600));
+  await talked;
   assert.equal(connections, 1);
   assert.ok(received.length > 5);
   for (const ws of wss.clients) ws.terminate();
