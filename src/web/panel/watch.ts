@@ -47,7 +47,7 @@ export async function watch(
   // A description this browser refuses (a camera's malformed SDP) ends the watch with a reason, not an unhandled rejection.
   const unusable = (step: () => Promise<void>) =>
     void step().catch((error: Error) => {
-      end(`the camera's video offer cannot be used here (${error.message})`);
+      end(`the camera's video description cannot be used here (${error.message})`);
       void viewer.endWatch(session).catch(() => {});
     });
   const offs = [
@@ -55,7 +55,8 @@ export async function watch(
       if (!mine(m)) return;
       unusable(async () => {
         await pc.setRemoteDescription(m.sdp as RTCSessionDescriptionInit);
-        for (const candidate of early ?? []) await pc.addIceCandidate(candidate);
+        // One candidate this browser cannot use is skipped, as a late one is below; it does not end the watch.
+        for (const candidate of early ?? []) await pc.addIceCandidate(candidate).catch(() => {});
         early = null;
       });
     }),
