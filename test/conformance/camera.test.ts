@@ -205,6 +205,9 @@ describe('across channels', () => {
     const settings = await device.next('settings');
     assert.deepEqual(settings.payload.settings, { fps: 20 });
     assert.equal(settings.payload.request_id, 'upd');
+    // The request_id echoed inside the payload, where `command` and `settings` carried it, works too.
+    device.envelope('status', { success: true, message: 'applied', request_id: 'upd' });
+    assert.equal((await controller.frame(StatusResponse, (m) => m.requestId === 'upd')).message.message, 'applied');
     controller.close();
     device.close();
   });

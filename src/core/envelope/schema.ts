@@ -68,6 +68,8 @@ export const Payloads = {
     changes: v.record(v.string(), v.unknown(), 'changes must be an object of key: value'),
   }),
   status: v.object({
+    // On the envelope, or echoed in the payload as `command` and `settings` carry it.
+    request_id: v.optional(Id('request_id')),
     success: v.optional(v.boolean('success must be true or false')),
     message: v.optional(v.pipe(v.string(), v.maxLength(1024))),
     state: v.optional(v.record(v.string(), v.unknown(), 'state must be an object of key: value')),

@@ -278,12 +278,14 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const payload = this.payload(socket, message, Payloads.status);
     if (!payload) return;
     const device = socket.state.device as string;
+    const requestId = message.request_id ?? payload.request_id;
     if (payload.success === false) {
-      this.services.log.warn('device reports failure', { device, request: message.request_id, message: payload.message });
+      this.services.log.warn('device reports failure', { device, request: requestId, message: payload.message });
     }
-    const status = { ...payload, ...(message.request_id ? { request_id: message.request_id } : {}) };
+    const { request_id: _, ...report } = payload;
+    const status = { ...report, ...(requestId ? { request_id: requestId } : {}) };
     const result = await this.services.rooms.device(device).deviceStatus(this.name, status);
-    if (result && !result.ok) failState(this, socket, result.error, message.request_id);
+    if (result && !result.ok) failState(this, socket, result.error, requestId);
   }
 
   private async viewerHello(socket: Connection<SocketState>, message: Envelope): Promise<void> {
