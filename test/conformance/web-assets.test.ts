@@ -64,6 +64,10 @@ describe('the web panel files', () => {
     assert.equal(again.status, 304);
     // The weak form a proxy may send back matches too (weak comparison, RFC 9110).
     assert.equal((await get('/', { 'if-none-match': `W/${etag.replace(/^W\//, '')}` })).status, 304);
+    assert.equal((await get('/', { 'if-none-match': '*' })).status, 304);
+    const other = await get('/', { 'if-none-match': '"something-else"' });
+    assert.equal(other.status, 200);
+    await other.text();
   });
 
   test('the API still answers next to the files, and unknown files are 404', async () => {
