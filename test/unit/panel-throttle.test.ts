@@ -22,17 +22,24 @@ test('a burst sends the first value at once and the last one when the interval e
   }
 });
 
-test('flush sends the pending value now, and nothing is sent twice', () => {
+test('flush sends the pending value now, and its interval starts again from the flush', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
     const sent: number[] = [];
     const t = throttle((v: number) => sent.push(v), 150);
     t.call(1);
     t.call(2);
+    mock.timers.tick(100);
     t.flush();
     assert.deepEqual(sent, [1, 2]);
-    mock.timers.tick(500);
+    // The timer the flush replaced (due at 150 ms) must not send the next value early.
+    t.call(3);
+    mock.timers.tick(50);
     assert.deepEqual(sent, [1, 2]);
+    mock.timers.tick(100);
+    assert.deepEqual(sent, [1, 2, 3]);
+    mock.timers.tick(500);
+    assert.deepEqual(sent, [1, 2, 3]);
   } finally {
     mock.timers.reset();
   }
