@@ -1,6 +1,7 @@
 import { EdgecamViewer } from '../../client/index.ts';
 import { h, mount, notify } from '../shared/dom.ts';
 import { useToken } from './api.ts';
+import { LiveDevices } from './live.ts';
 import { parseRoute, type Route } from './router.ts';
 import { clearSession, loadSession, SESSION_KEY, type Session } from './session.ts';
 import { adminDevicesView } from './views/admin-devices.ts';
@@ -18,6 +19,7 @@ import type { View, ViewContext } from './views/view.ts';
 const root = document.getElementById('app') as HTMLElement;
 let session: Session | null = null;
 let viewer: EdgecamViewer | null = null;
+let live: LiveDevices | null = null;
 let current: View | null = null;
 const link = h('span', { class: 'link', title: 'Connection to the server' }, 'connecting…');
 
@@ -26,6 +28,7 @@ function start(): void {
   if (!session) return showLogin();
   useToken(session.token, () => logout('Your session has expired: please log in again.'));
   viewer = new EdgecamViewer({ url: location.origin, token: session.token });
+  live = new LiveDevices(viewer);
   viewer.on('open', () => setLink('online', 'live'));
   viewer.on('close', (e) => setLink('offline', e.reconnecting ? 'reconnecting…' : 'disconnected'));
   viewer.on('error', (e) => {
@@ -51,6 +54,7 @@ function logout(message?: string): void {
   useToken(null, () => {});
   viewer?.close();
   viewer = null;
+  live = null;
   session = null;
   if (message) notify(message, 'info');
   showLogin();
@@ -70,10 +74,10 @@ function viewFor(route: Route, ctx: ViewContext): View {
 }
 
 function render(): void {
-  if (!session || !viewer) return showLogin();
+  if (!session || !viewer || !live) return showLogin();
   const route = parseRoute(location.hash);
   current?.dispose();
-  current = viewFor(route, { viewer, session });
+  current = viewFor(route, { viewer, session, live });
   const admin = session.role === 'admin';
   const nav = (href: string, label: string, active: boolean) =>
     h('a', { href, class: active ? 'active' : null, 'aria-current': active ? 'page' : null }, label);

@@ -8,7 +8,7 @@ import type { View, ViewContext } from './view.ts';
 const LIVE_LIMIT = 256;
 
 /** The cameras this user may see, each with live online/offline, presence and recording state. */
-export function deviceListView({ viewer, session }: ViewContext): View {
+export function deviceListView({ viewer, session, live }: ViewContext): View {
   const grid = h('div', { class: 'grid' }, h('p', { class: 'muted' }, 'Loading cameras…'));
   const el = h('section', null, h('h1', null, 'Cameras'), grid);
   const cards = new Map<string, { info: DeviceInfo; card: HTMLElement }>();
@@ -64,16 +64,13 @@ export function deviceListView({ viewer, session }: ViewContext): View {
   const tick = setInterval(() => {
     for (const id of cards.keys()) if (!cards.get(id)?.info.online) render(id);
   }, 15_000);
-  /** The devices this view subscribed to, given back when it goes (the socket's subscriptions are capped). */
-  let live: string[] = [];
+  /** Gives back what this view subscribed to when it goes (the socket's subscriptions are capped). */
+  let release = () => {};
   let disposed = false;
-  const release = () => {
-    if (live.length > 0) viewer.unsubscribe(live).catch(() => {});
-    live = [];
-  };
 
   api<{ devices: DeviceInfo[] }>('/api/devices')
     .then(({ devices }) => {
+      if (disposed) return;
       devices.sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
       if (devices.length === 0) {
         mount(
@@ -102,14 +99,9 @@ export function deviceListView({ viewer, session }: ViewContext): View {
         render(info.device_id);
       }
       // Live updates are extra: if they fail the cards stay, with a note.
-      const ids = devices.slice(0, LIVE_LIMIT).map((d) => d.device_id);
-      viewer.subscribe(ids).then(
-        () => {
-          live = ids;
-          if (disposed) release();
-        },
-        (e: Error) => notify(`Live updates are off: ${e.message}`, 'error'),
-      );
+      const held = live.hold(devices.slice(0, LIVE_LIMIT).map((d) => d.device_id));
+      release = held.release;
+      held.ready.catch((e: Error) => notify(`Live updates are off: ${e.message}`, 'error'));
     })
     .catch((e: Error) => {
       mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));

@@ -8,7 +8,7 @@ import { type Watch, watch } from '../watch.ts';
 import type { View, ViewContext } from './view.ts';
 
 /** One camera: its live video, record and snapshot buttons, and a control for every state key. */
-export function devicePageView({ viewer, session }: ViewContext, deviceId: string): View {
+export function devicePageView({ viewer, session, live }: ViewContext, deviceId: string): View {
   const title = h('h1', null, deviceId);
   const badge = h('span', { class: 'badge off' }, '…');
   const seq = h('span', { class: 'muted small' });
@@ -153,12 +153,8 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
     if (held) showState(held.state, Object.keys(held.state));
   };
 
-  let subscribed = false;
   /** Gives the subscription back when the page goes (the socket's subscriptions are capped). */
-  const release = () => {
-    if (subscribed) viewer.unsubscribe([deviceId]).catch(() => {});
-    subscribed = false;
-  };
+  let release = () => {};
 
   Promise.all([api<DeviceInfo>(`/api/devices/${encodeURIComponent(deviceId)}`), stateSchema()])
     .then(async ([info, keys]) => {
@@ -166,9 +162,10 @@ export function devicePageView({ viewer, session }: ViewContext, deviceId: strin
       title.textContent = info.name === info.device_id ? info.name : `${info.name} (${info.device_id})`;
       showOnline(info.online, info.presence);
       buildControls(keys);
-      const { not_found } = await viewer.subscribe([deviceId]);
-      subscribed = true;
-      if (disposed) return release();
+      const hold = live.hold([deviceId]);
+      release = hold.release;
+      const { not_found } = await hold.ready;
+      if (disposed) return;
       if (not_found.length > 0) throw new Error('this camera does not exist, or you may not see it');
       const held = viewer.getState(deviceId);
       if (held) showState(held.state, Object.keys(held.state));
