@@ -1,5 +1,6 @@
 import { backoffDelay } from '../../client/backoff.ts';
 import { Close } from '../../core/codes.ts';
+import { frame } from '../../core/envelope/frame.ts';
 
 /**
  * The simulator's side of /ws/device: hello with the device key, a heartbeat every 30 s, and reconnects
@@ -56,6 +57,7 @@ export class DeviceLink {
       } catch {
         return; // the server sends only JSON envelopes; anything else is not for us
       }
+      if (typeof message?.type !== 'string' || typeof message.payload !== 'object' || message.payload === null) return;
       if (message.type === 'hello_ack') {
         this.attempt = 0;
         this.events.status('connected', 'ok');
@@ -79,9 +81,7 @@ export class DeviceLink {
 
   send(type: string, payload: Record<string, unknown>, requestId?: string): void {
     if (this.socket?.readyState !== WebSocket.OPEN) return;
-    this.socket.send(
-      JSON.stringify({ type, ts: new Date().toISOString(), ...(requestId ? { request_id: requestId } : {}), payload }),
-    );
+    this.socket.send(frame(type, payload, requestId));
   }
 
   stop(): void {

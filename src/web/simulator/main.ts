@@ -109,6 +109,7 @@ function run(device: string, key: string): void {
         return;
       }
       case 'settings':
+        if (typeof p.settings !== 'object' || p.settings === null) return;
         apply(p.settings as State, p.snapshot === true);
         note(p.snapshot ? 'received the full settings' : `applied ${Object.keys(p.settings as State).join(', ')}`);
         // A reply carries the request's id at the envelope level, where the server matches it.
