@@ -7,7 +7,9 @@ import type { HostSocket } from '../in-process/host.ts';
  * in one system call. `ws` writes each frame with a `writev` of its own, which was a third of the
  * server's CPU in a busy relay (a viewer's burst of ICE candidates arrives in one read and goes to
  * one device). Corking the TCP socket until the turn's callbacks end (`process.nextTick`) batches
- * them; a lone frame is written as before, only after the handler that sent it returns.
+ * them; a lone frame is written as before, only after the handler that sent it returns. While corked,
+ * `bufferedAmount` includes what this turn sent, so the send-buffer limits see a turn's burst as
+ * buffered: harmless at their sizes (64 KiB before state is merged, megabytes before a close).
  */
 export class NodeSocket implements HostSocket {
   corked = false;
