@@ -30,13 +30,16 @@ const commands: Record<TargetName, () => string[]> = {
  * What a runtime cannot do, with the reason; a test that needs it is skipped there, saying why.
  * docs/deploy.md lists the same differences.
  */
-export function unsupported(feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade'): string | false {
+export function unsupported(
+  feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade' | 'if-none-match-star',
+): string | false {
   if (currentTarget() !== 'workerd') return false;
   return {
     pings: "Durable Objects cannot send WebSocket pings; Cloudflare's edge drops dead TCP peers",
     'send-buffer': 'Workers expose no bufferedAmount; the runtime buffers and bounds output itself',
     'graceful-close': 'stopping wrangler dev kills workerd without a close frame; deploys close sockets the same way',
     'strict-upgrade': "wrangler dev's local proxy completes a malformed upgrade itself before the Worker sees it",
+    'if-none-match-star': "Cloudflare's asset server answers the panel's files there, and it does not honour If-None-Match: *",
   }[feature];
 }
 
