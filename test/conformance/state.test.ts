@@ -219,8 +219,10 @@ describe('the device', () => {
   test('snap reaches the device as a command; subscribers see it come and go', async () => {
     const viewer = await subscriber('cam');
     await viewer.next('state');
-    // The previous test's device may still be closing: wait until the room has seen it go.
+    // The previous test's device may still be closing: wait until the room has seen it go, and drop
+    // the online status the subscribe may have reported before that.
     await viewer.nextWhere((m) => m.type === 'device_status' && m.payload.online === false, 'device offline');
+    viewer.drain();
     const device = await connectDevice(server.wsUrl, 'cam', keys.cam as string);
     assert.equal((await viewer.next('device_status')).payload.online, true);
     await patch('cam', { snap: true });
