@@ -5,7 +5,7 @@ import { afterEach, describe, test } from 'node:test';
 import WebSocketClient, { type WebSocket, WebSocketServer } from 'ws';
 import { NodeSocket } from '../../src/runtime/node/socket.ts';
 
-/** The Node adapter's socket: frames sent in one event-loop turn leave in one write. */
+/** The Node adapter's socket: frames sent in one event-loop iteration leave in one write. */
 
 /** Closed after each test, passed or failed, so a failure cannot leave the process running. */
 const open: (() => void)[] = [];
@@ -48,7 +48,7 @@ async function pair() {
 }
 
 describe('NodeSocket', () => {
-  test('frames sent in one turn are written together, in order, once the turn ends', async () => {
+  test('frames sent in one callback are written together, in order, once the iteration ends', async () => {
     const { socket, writes, receivedAll } = await pair();
     for (let i = 0; i < 50; i++) socket.send(`frame ${i}`);
     assert.equal(writes(), 0, 'nothing is written before the turn ends');
@@ -60,7 +60,23 @@ describe('NodeSocket', () => {
     );
   });
 
-  test('a frame sent in a later turn is written on its own', async () => {
+  test('frames sent by separate callbacks of one iteration are written together', async () => {
+    const { socket, writes, receivedAll } = await pair();
+    // Two timers due at once run in the same timers phase, as reads of several sockets run in one poll.
+    await new Promise<void>((resolve) => {
+      setTimeout(() => socket.send('from the first callback'), 5);
+      setTimeout(() => {
+        socket.send('from the second callback');
+        resolve();
+      }, 5);
+    });
+    assert.equal(writes(), 0, 'nothing is written before the iteration ends');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes(), 1);
+    assert.deepEqual(await receivedAll(2), ['from the first callback', 'from the second callback']);
+  });
+
+  test('a frame sent in a later iteration is written on its own', async () => {
     const { socket, writes, receivedAll } = await pair();
     socket.send('first');
     await new Promise((resolve) => setImmediate(resolve));

@@ -3,13 +3,16 @@ import type { WebSocket } from 'ws';
 import type { HostSocket } from '../in-process/host.ts';
 
 /**
- * A `ws` socket as the room host sees it, with every frame sent to it in one event-loop turn written
- * in one system call. `ws` writes each frame with a `writev` of its own, which was a third of the
- * server's CPU in a busy relay (a viewer's burst of ICE candidates arrives in one read and goes to
- * one device). Corking the TCP socket until the turn's callbacks end (`process.nextTick`) batches
- * them; a lone frame is written as before, only after the handler that sent it returns. While corked,
- * `bufferedAmount` includes what this turn sent, so the send-buffer limits see a turn's burst as
- * buffered: harmless at their sizes (64 KiB before state is merged, megabytes before a close).
+ * A `ws` socket as the room host sees it, with every frame sent to it in one event-loop iteration
+ * written in one system call. `ws` writes each frame with a `writev` of its own, which was a third of
+ * the server's CPU in a busy relay (a viewer's burst of ICE candidates arrives in one read and goes to
+ * one device). Corking the TCP socket until the iteration's I/O callbacks are done (`setImmediate`,
+ * which runs right after them) batches them, and writes the frames of all the sockets read in that
+ * iteration back to back: a reader on this host (a proxy, a tunnel, the benchmark's clients) is woken
+ * once for them, not once per frame. A lone frame is written as before, only after the handlers of
+ * that iteration return. While corked, `bufferedAmount` includes what was sent since, so the
+ * send-buffer limits see a burst as buffered: harmless at their sizes (64 KiB before state is merged,
+ * megabytes before a close).
  */
 export class NodeSocket implements HostSocket {
   corked = false;
@@ -33,18 +36,18 @@ export class NodeSocket implements HostSocket {
   }
 }
 
-/** Sockets corked in this turn: one tick uncorks them all (a broadcast corks thousands). */
+/** Sockets corked in this iteration: one callback uncorks them all (a broadcast corks thousands). */
 let corked: NodeSocket[] = [];
 
 function cork(socket: NodeSocket): void {
   socket.corked = true;
   socket.tcp.cork();
-  if (corked.push(socket) === 1) process.nextTick(flushCorked);
+  if (corked.push(socket) === 1) setImmediate(flushCorked);
 }
 
 /**
- * Writes what this turn sent; a destroyed socket ignores it. Also called on shutdown, which exits in
- * the turn that closed every socket: without it, frames and close frames sent then never left.
+ * Writes what this iteration sent; a destroyed socket ignores it. Also called on shutdown, which exits
+ * in the turn that closed every socket: without it, frames and close frames sent then never left.
  */
 export function flushCorked(): void {
   const sockets = corked;
