@@ -76,6 +76,19 @@ describe('NodeSocket', () => {
     assert.deepEqual(await receivedAll(2), ['from the first callback', 'from the second callback']);
   });
 
+  test('a socket that has 16 KiB to send writes it without waiting for the iteration to end', async () => {
+    const { socket, writes, receivedAll } = await pair();
+    const kilobyte = 'x'.repeat(1024);
+    for (let i = 0; i < 40; i++) socket.send(`${i} ${kilobyte}`);
+    assert.ok(writes() >= 2, `written as it filled up, not only at the end (${writes()} writes so far)`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const received = await receivedAll(40);
+    assert.deepEqual(
+      received.map((m) => Number(m.split(' ')[0])),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+  });
+
   test('a frame sent in a later iteration is written on its own', async () => {
     const { socket, writes, receivedAll } = await pair();
     socket.send('first');

@@ -29,12 +29,21 @@ export class NodeSocket implements HostSocket {
   send(data: string | Uint8Array): void {
     if (!this.corked) cork(this);
     this.ws.send(data);
+    // A socket sent this much in one iteration is written now: held until the iteration's end, a flood
+    // read from many sockets at once would reach its readers in one late burst, and stall them meanwhile.
+    if (this.tcp.writableLength >= WRITE_NOW_BYTES) {
+      this.corked = false;
+      this.tcp.uncork();
+    }
   }
 
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
 }
+
+/** A TCP socket's default high-water mark. */
+const WRITE_NOW_BYTES = 16 * 1024;
 
 /** Sockets corked in this iteration: one callback uncorks them all (a broadcast corks thousands). */
 let corked: NodeSocket[] = [];
