@@ -106,6 +106,34 @@ describe('the web panel', () => {
     await context.close();
   });
 
+  test('logging out mid-drag shows no error for the value still waiting to go out', async () => {
+    await registerDevice(server.url, admin, 'logout-cam');
+    const { context, page, errors } = await openPanel();
+    await page.goto(`${server.url}/#/devices/logout-cam`);
+    await page.waitForSelector('[data-key="contrast"]');
+    // Two values in one burst: the first goes out, the second waits for the throttle's interval.
+    await page.evaluate(() => {
+      const slider = document.querySelector('[data-key="contrast"]') as HTMLInputElement;
+      for (const value of [11, 12]) {
+        slider.value = String(value);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+    });
+    await page.click('text=Log out');
+    await page.waitForSelector('input[name="username"]');
+    await page.waitForTimeout(500);
+    assert.equal(
+      await page.locator('.notice.error').count(),
+      0,
+      await page
+        .locator('#notices')
+        .innerText()
+        .catch(() => ''),
+    );
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a change made over HTTP appears in the panel', async () => {
     await registerDevice(server.url, admin, 'http-cam');
     const { context, page, errors } = await openPanel();

@@ -65,6 +65,9 @@ export function devicePageView({ viewer, session, live }: ViewContext, deviceId:
     try {
       await viewer.setState(deviceId, { [key]: value });
     } catch (e) {
+      // A slider's last value goes out after its page is left; failing then (the viewer was closed by
+      // a logout) is nothing to show on whatever page is up now.
+      if (disposed) throw e;
       const err = e as Error & { detail?: string };
       notify(err.detail ? `${key}: ${err.detail}` : `${key}: ${err.message}`, 'error');
       // Put the control back to the value the server holds.
