@@ -29,6 +29,10 @@ export interface HelloAck {
   user_id: string;
   role: 'admin' | 'operator' | 'viewer';
   server_time: string;
+  /** How many devices this socket may subscribe to (absent from older servers). */
+  max_subscriptions?: number;
+  /** How many watch sessions this socket may hold at once. */
+  max_watches?: number;
 }
 
 export interface Subscribed {

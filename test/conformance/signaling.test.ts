@@ -74,6 +74,9 @@ describe('hello', () => {
     const ack = await viewer.next('hello_ack');
     assert.equal(ack.request_id, 'vh');
     assert.equal(ack.payload.user_id, 'admin');
+    // The socket's limits, at their defaults here (MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_WATCHES_PER_SOCKET).
+    assert.equal(ack.payload.max_subscriptions, 256);
+    assert.equal(ack.payload.max_watches, 16);
     viewer.close();
   });
 

@@ -227,14 +227,16 @@ describe('the web panel', () => {
 describe('the web panel with few subscriptions per socket', () => {
   let small: TestServer;
   let token: string;
+  let capKey: string;
   before(async () => {
     small = await startServer({ env: { MAX_SUBSCRIPTIONS_PER_SOCKET: '3' } });
     token = await login(small.url);
-    for (const id of ['cap-a', 'cap-b', 'cap-c']) await registerDevice(small.url, token, id);
+    capKey = await registerDevice(small.url, token, 'cap-a');
+    for (const id of ['cap-b', 'cap-c']) await registerDevice(small.url, token, id);
   });
   after(() => small?.stop());
 
-  test('each view gives its subscriptions back, and a list over the cap still shows every camera', async () => {
+  test('each view gives its subscriptions back, and a list over the cap shows every camera, the first ones live', async () => {
     const { context, page, errors } = await openPanelAs(browser, small.url, 'admin', ADMIN_PASSWORD);
     // The list holds all three places; a fourth camera's page fits only if the list gave them back.
     await page.waitForSelector('[data-device-id="cap-c"]');
@@ -250,6 +252,19 @@ describe('the web panel with few subscriptions per socket', () => {
     await page.goto(`${small.url}/#/`);
     await page.waitForSelector('[data-device-id="cap-d"]');
     assert.equal(await page.locator('[data-device-id]').count(), 4);
+    // The server told the panel its cap (hello_ack): the first three cameras stay live.
+    const device = await connectDevice(small.wsUrl, 'cap-a', capKey);
+    await page.waitForSelector('[data-device-id="cap-a"].online', { timeout: 5_000 });
+    device.close();
+    await page.waitForSelector('[data-device-id="cap-a"]:not(.online)', { timeout: 5_000 });
+    assert.equal(
+      await page.locator('.notice.error').count(),
+      0,
+      await page
+        .locator('#notices')
+        .innerText()
+        .catch(() => ''),
+    );
     assert.deepEqual(errors, []);
     await context.close();
   });

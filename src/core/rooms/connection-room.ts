@@ -309,10 +309,18 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (this.closed) return this.services.rooms.user(claims.sub).closeSocket(this.name);
     this.update(socket, { viewer: opened.profile });
     this.armHeartbeat();
+    const { config } = this.services;
     socket.send(
       frame(
         'hello_ack',
-        { user_id: opened.profile.username, role: opened.profile.role, server_time: new Date().toISOString() },
+        {
+          user_id: opened.profile.username,
+          role: opened.profile.role,
+          server_time: new Date().toISOString(),
+          // So a client can stay within them instead of learning them from a refusal.
+          max_subscriptions: config.maxSubscriptionsPerSocket,
+          max_watches: config.maxWatchesPerSocket,
+        },
         message.request_id,
       ),
     );

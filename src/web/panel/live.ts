@@ -5,10 +5,19 @@ import type { EdgecamViewer } from '../../client/index.ts';
  * holds it any more. The viewer's own set is not counted, so a view leaving (its subscribe maybe still
  * in flight) could otherwise unsubscribe a device the next view had just subscribed to.
  */
+/** MAX_SUBSCRIPTIONS_PER_SOCKET's default, for a server too old to say. */
+const DEFAULT_CAPACITY = 256;
+
 export class LiveDevices {
   private readonly holders = new Map<string, number>();
 
   constructor(private readonly viewer: EdgecamViewer) {}
+
+  /** How many devices the socket may subscribe to, as the server says in hello_ack (once it has). */
+  async capacity(): Promise<number> {
+    const ack = this.viewer.user ?? (await this.viewer.once('open'));
+    return ack.max_subscriptions ?? DEFAULT_CAPACITY;
+  }
 
   /** Subscribes to `ids` for one view; `release` gives them back (once; safe before the reply). */
   hold(ids: string[]): { ready: Promise<{ not_found: string[] }>; release(): void } {

@@ -4,9 +4,6 @@ import { api, type DeviceInfo } from '../api.ts';
 import { deviceHref } from '../router.ts';
 import type { View, ViewContext } from './view.ts';
 
-/** A socket may subscribe to at most this many devices (MAX_SUBSCRIPTIONS_PER_SOCKET's default). */
-const LIVE_LIMIT = 256;
-
 /** The cameras this user may see, each with live online/offline, presence and recording state. */
 export function deviceListView({ viewer, session, live }: ViewContext): View {
   const grid = h('div', { class: 'grid' }, h('p', { class: 'muted' }, 'Loading cameras…'));
@@ -98,10 +95,14 @@ export function deviceListView({ viewer, session, live }: ViewContext): View {
         grid.append(card);
         render(info.device_id);
       }
-      // Live updates are extra: if they fail the cards stay, with a note.
-      const held = live.hold(devices.slice(0, LIVE_LIMIT).map((d) => d.device_id));
-      release = held.release;
-      held.ready.catch((e: Error) => notify(`Live updates are off: ${e.message}`, 'error'));
+      // Live updates are extra: if they fail the cards stay, with a note. Past the socket's cap, the
+      // first cameras are live and the rest as loaded.
+      void live.capacity().then((capacity) => {
+        if (disposed) return;
+        const held = live.hold(devices.slice(0, capacity).map((d) => d.device_id));
+        release = held.release;
+        held.ready.catch((e: Error) => notify(`Live updates are off: ${e.message}`, 'error'));
+      });
     })
     .catch((e: Error) => {
       mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));
