@@ -36,6 +36,8 @@ interface Target {
   latencies: Samples;
   /** The measured windows so far, [start, end] in performance.now() ms. */
   windows: [number, number][];
+  /** The latencies of each window (turn) alone: how much the machine varied between turns. */
+  turnLatencies: Samples[];
   sentInWindow: number;
   delivered: number;
   closed: number;
@@ -58,6 +60,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       setupMs: performance.now() - started,
       latencies: new Samples(expected),
       windows: [],
+      turnLatencies: [],
       sentInWindow: 0,
       delivered: 0,
       closed: 0,
@@ -98,6 +101,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       closedEarly,
       perSecond: target.delivered / seconds,
       latency: summarize(target.latencies.values()),
+      turnP99: target.turnLatencies.map((turn) => Number(summarize(turn.values()).p99.toFixed(2))),
       serverCpu: Number((target.cpuSeconds / target.cpuReadSeconds).toFixed(2)),
       serverWaiting: Number((target.waitingSeconds / target.cpuReadSeconds).toFixed(3)),
     };
@@ -114,6 +118,7 @@ function record(target: Target, data: Buffer, now: number): void {
     if (sent >= start) {
       target.delivered++;
       target.latencies.push(now - sent);
+      target.turnLatencies[i]?.push(now - sent);
       return;
     }
   }
@@ -126,6 +131,7 @@ async function drive(target: Target, rate: number, warmupMs: number, measureMs: 
   const windowStart = start + warmupMs;
   const windowEnd = windowStart + measureMs;
   target.windows.push([windowStart, windowEnd]);
+  target.turnLatencies.push(new Samples((target.pairs.length * rate * measureMs) / 1000));
   target.pairs.forEach((pair, i) => {
     pair.next = start + (i / target.pairs.length) * period;
   });
