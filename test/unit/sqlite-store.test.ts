@@ -51,7 +51,12 @@ describe('SqliteStore unconfirmed writes', () => {
 
     const timed = new SqliteStore(join(dir, 'timer.db'));
     timed.storage('r').put('b', 1, unconfirmed);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(onDisk('timer.db', 'r', ''), [], 'held back at first');
+    // The timer commits it on its own (100 ms); polled, so a slow machine only waits longer.
+    const deadline = Date.now() + 5_000;
+    while (onDisk('timer.db', 'r', '').length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assert.deepEqual(onDisk('timer.db', 'r', ''), ['b']);
     timed.close();
   });
