@@ -170,7 +170,13 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     const added = deviceIds.filter((id) => !this.subscriptions.has(id));
     for (const id of deviceIds) this.subscriptions.add(id);
     try {
-      const reply = (await this.request('subscribe', this.subscribePayload(deviceIds), ['subscribed'])) as unknown as Subscribed;
+      const replies = (await Promise.all(
+        inMessages(deviceIds).map((ids) => this.request('subscribe', this.subscribePayload(ids), ['subscribed'])),
+      )) as unknown as Subscribed[];
+      const reply: Subscribed = {
+        device_ids: replies.flatMap((r) => r.device_ids),
+        not_found: replies.flatMap((r) => r.not_found),
+      };
       for (const id of reply.not_found) {
         this.subscriptions.delete(id);
         this.cache.forget(id);
@@ -188,9 +194,10 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
       this.subscriptions.delete(id);
       this.cache.forget(id);
     }
-    return (await this.request('unsubscribe', { device_ids: deviceIds }, ['unsubscribed'])) as unknown as {
-      device_ids: string[];
-    };
+    const replies = (await Promise.all(
+      inMessages(deviceIds).map((ids) => this.request('unsubscribe', { device_ids: ids }, ['unsubscribed'])),
+    )) as unknown as { device_ids: string[] }[];
+    return { device_ids: replies.flatMap((r) => r.device_ids) };
   }
 
   /**
@@ -370,18 +377,20 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     }, stableMs);
     // Re-subscribe before anything queued, so a queued state_get cannot see an older state than the catch-up.
     if (reconnected && this.subscriptions.size > 0) {
-      const ids = [...this.subscriptions];
-      for (const id of ids) this.cache.markCatchingUp(id);
-      this.requests.send(this.requests.newId(), 'subscribe', this.subscribePayload(ids), {
-        expects: ['subscribed'],
-        resolve: (reply) => {
-          for (const gone of (reply as unknown as Subscribed).not_found) {
-            this.subscriptions.delete(gone);
-            this.cache.forget(gone);
-          }
-        },
-        reject: (error) => this.emit('error', error),
-      });
+      const all = [...this.subscriptions];
+      for (const id of all) this.cache.markCatchingUp(id);
+      for (const ids of inMessages(all)) {
+        this.requests.send(this.requests.newId(), 'subscribe', this.subscribePayload(ids), {
+          expects: ['subscribed'],
+          resolve: (reply) => {
+            for (const gone of (reply as unknown as Subscribed).not_found) {
+              this.subscriptions.delete(gone);
+              this.cache.forget(gone);
+            }
+          },
+          reject: (error) => this.emit('error', error),
+        });
+      }
     }
     this.requests.flush();
     this.emit('open', { ...ack, reconnected });
@@ -487,4 +496,14 @@ export class EdgecamViewer extends Emitter<ViewerEvents> {
     // Kept as a no-op: `ws` throws an 'error' event that has no listener (close() while connecting emits one).
     socket.onerror = () => {};
   }
+}
+
+/** The server takes at most this many device ids in one subscribe or unsubscribe (docs/protocol.md). */
+const IDS_PER_MESSAGE = 256;
+
+/** `ids` split into messages the server accepts; a short (or empty) list stays one message. */
+function inMessages(ids: string[]): string[][] {
+  const messages: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) messages.push(ids.slice(i, i + IDS_PER_MESSAGE));
+  return messages.length > 0 ? messages : [ids];
 }

@@ -129,6 +129,15 @@ describe('client SDK', () => {
     await expectError(bad.fetchState('anything'), 'closed');
   });
 
+  test('a subscribe of more ids than one message may carry goes out in several and answers as one', async () => {
+    const v = viewer();
+    const ids = Array.from({ length: 300 }, (_, i) => `no-cam-${i}`);
+    const reply = await v.subscribe(ids);
+    assert.deepEqual(reply, { device_ids: [], not_found: ids });
+    assert.deepEqual(await v.unsubscribe(ids), { device_ids: ids });
+    v.close();
+  });
+
   test('subscribe gets the snapshot, then live changes merged into the state', async () => {
     const cam = await device();
     const v = viewer();
