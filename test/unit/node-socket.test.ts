@@ -62,13 +62,14 @@ describe('NodeSocket', () => {
 
   test('frames sent by separate callbacks of one iteration are written together', async () => {
     const { socket, writes, receivedAll } = await pair();
-    // Two timers due at once run in the same timers phase, as reads of several sockets run in one poll.
+    // Two immediates queued together run in one check phase, as reads of several sockets run in one
+    // poll. (Two equal timers are not enough: the clock can tick between them and split their phase.)
     await new Promise<void>((resolve) => {
-      setTimeout(() => socket.send('from the first callback'), 5);
-      setTimeout(() => {
+      setImmediate(() => socket.send('from the first callback'));
+      setImmediate(() => {
         socket.send('from the second callback');
         resolve();
-      }, 5);
+      });
     });
     assert.equal(writes(), 0, 'nothing is written before the iteration ends');
     await new Promise((resolve) => setImmediate(resolve));
