@@ -16,6 +16,8 @@ import type { HostSocket } from '../in-process/host.ts';
  */
 export class NodeSocket implements HostSocket {
   corked = false;
+  /** In this iteration's list of sockets to uncork: once, however often it is corked again. */
+  listed = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -42,7 +44,7 @@ export class NodeSocket implements HostSocket {
   }
 }
 
-/** A TCP socket's default high-water mark. */
+/** Node 20's default high-water mark of a TCP socket. */
 const WRITE_NOW_BYTES = 16 * 1024;
 
 /** Sockets corked in this iteration: one callback uncorks them all (a broadcast corks thousands). */
@@ -51,6 +53,8 @@ let corked: NodeSocket[] = [];
 function cork(socket: NodeSocket): void {
   socket.corked = true;
   socket.tcp.cork();
+  if (socket.listed) return;
+  socket.listed = true;
   if (corked.push(socket) === 1) setImmediate(flushCorked);
 }
 
@@ -62,6 +66,8 @@ export function flushCorked(): void {
   const sockets = corked;
   corked = [];
   for (const socket of sockets) {
+    socket.listed = false;
+    if (!socket.corked) continue;
     socket.corked = false;
     socket.tcp.uncork();
   }
