@@ -28,7 +28,10 @@ interface Session {
   peer: string;
 }
 
-/** Always made by `socketState`: one shape, so every read of it on the hot path is a monomorphic load. */
+/**
+ * Made only by `onConnect` and `socketState`, with the same fields in the same order: one shape, so
+ * every read of it on the hot path is a monomorphic load.
+ */
 interface SocketState {
   role: Role;
   clientAddress: string;

@@ -1,8 +1,9 @@
 import type { Role } from '../../core/auth/tokens.ts';
 import type { KeyDescription } from '../../core/state/describe.ts';
 
-export type { KeyDescription };
 /** The HTTP API with the session's token. Errors carry the server's message and hint, ready to show. */
+
+export type { KeyDescription };
 
 export class ApiError extends Error {
   constructor(
