@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import { roomsVia } from '../../src/core/rooms/index.ts';
 
 describe('roomsVia', () => {
@@ -29,10 +30,13 @@ describe('roomsVia', () => {
     await stubs[0]?.alive();
     await stubs[2999]?.alive();
     await rooms.device('c0').touch('x');
+    // A name looked up again after the cache dropped its stub gets a new one, for the same room.
+    await rooms.connection('c0').alive();
     assert.deepEqual(calls, [
       ['connection:c0', 'alive', []],
       ['connection:c2999', 'alive', []],
       ['device:c0', 'touch', ['x']],
+      ['connection:c0', 'alive', []],
     ]);
   });
 
@@ -41,7 +45,10 @@ describe('roomsVia', () => {
     const stub = rooms.device('cam');
     assert.equal(await Promise.resolve(stub), stub);
     JSON.stringify(stub);
-    String(Reflect.get(stub, '__proto__'));
+    inspect(stub);
+    // `__proto__` is no method: reading it makes none, so no stub's prototype gains one.
+    assert.equal(Reflect.get(stub, '__proto__'), undefined);
+    assert.equal(Object.hasOwn(Object.getPrototypeOf(stub), '__proto__'), false);
     assert.deepEqual(calls, []);
     await rooms.device('other').touch('x');
     assert.deepEqual(calls, [['device:other', 'touch', ['x']]]);
