@@ -111,15 +111,16 @@ describe('the web panel', () => {
     const { context, page, errors } = await openPanel();
     await page.goto(`${server.url}/#/devices/logout-cam`);
     await page.waitForSelector('[data-key="contrast"]');
-    // Two values in one burst: the first goes out, the second waits for the throttle's interval.
+    // Two values in one burst (the first goes out, the second waits for the throttle's interval), and
+    // Log out in the same task, so the second is still waiting whatever the machine's speed.
     await page.evaluate(() => {
       const slider = document.querySelector('[data-key="contrast"]') as HTMLInputElement;
       for (const value of [11, 12]) {
         slider.value = String(value);
         slider.dispatchEvent(new Event('input', { bubbles: true }));
       }
+      for (const button of document.querySelectorAll('button')) if (button.textContent === 'Log out') button.click();
     });
-    await page.click('text=Log out');
     await page.waitForSelector('input[name="username"]');
     await page.waitForTimeout(500);
     // allInnerTexts does not wait for an element: none, and the answer is at once.
