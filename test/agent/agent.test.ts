@@ -109,16 +109,14 @@ class Camera {
     }
   }
 
+  /** Lines only: the shell creates a file before it writes to it, so a read can find it empty. */
   applyCount(): number {
-    return existsSync(this.applyRuns) ? readFileSync(this.applyRuns, 'utf8').trim().split('\n').length : 0;
+    return lines(this.applyRuns).length;
   }
 
   /** Each start of the stream: [pid, EDGECAM_FPS]. */
   streamStarts(): { pid: number; fps: string }[] {
-    if (!existsSync(this.starts)) return [];
-    return readFileSync(this.starts, 'utf8')
-      .trim()
-      .split('\n')
+    return lines(this.starts)
       .map((line) => line.split(' '))
       .map(([, pid, fps]) => ({ pid: Number(pid), fps: fps ?? '' }));
   }
@@ -130,6 +128,15 @@ class Camera {
   async online(base = server.url, token = admin): Promise<boolean> {
     return (await api(base, 'GET', `/api/devices/${this.id}`, { token })).body?.online === true;
   }
+}
+
+/** The non-empty lines of a file the agent's commands append to ([] before it exists). */
+function lines(file: string): string[] {
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+    : [];
 }
 
 /** The agent for `camera`, the key in EDGECAM_KEY as the systemd unit in docs/agent.md passes it. */
@@ -322,7 +329,8 @@ for (const protocol of ['json', 'protobuf'] as const) {
   test(`${protocol}: a change made while the agent was down is applied when it is back; a quiet restart does not re-apply`, async () => {
     const camera = await new Camera(`cam-offline-${protocol}`, protocol).register();
     let agent = startWithKey(camera);
-    await waitFor('the first apply', () => camera.applyCount() === 1, 8_000, agent);
+    // Counted first, then written: stopping before the state file is there would stop the apply midway.
+    await waitFor('the first apply', () => camera.applyCount() === 1 && camera.appliedState() !== undefined, 8_000, agent);
     assert.equal(await agent.stop(), 0);
     await waitFor('offline', async () => !(await camera.online()), 3_000);
 
