@@ -96,8 +96,7 @@ describe('the simulator and the admin pages', () => {
     const errors = pageErrors(sim);
     await sim.goto(`${server.url}/simulator?device=reply-cam&key=${encodeURIComponent(key)}`);
     await sim.waitForSelector('header .badge.on');
-    const controller = new TestSocket(`${server.wsUrl}/ws/camera/?device=reply-cam&token=${admin}`);
-    await controller.opened;
+    const controller = await TestSocket.open(`${server.wsUrl}/ws/camera/?device=reply-cam&token=${admin}`);
     const update = ControlCommand.fromObject({ command: 0, settings: { brightness: 30 }, requestId: 'sim-upd' });
     controller.ws.send(ControlCommand.encode(update).finish());
     const reply = await controller.nextWhere(
