@@ -101,10 +101,16 @@ export async function api(
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(base + path, {
+  const init = {
     method,
     headers,
     body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  };
+  const response = await fetch(base + path, init).catch((error: Error & { cause?: { code?: string } }) => {
+    // workerd closes a keep-alive connection idle for 5 s; fetch may reuse it in that instant and fail
+    // before the request was read (cloudflare/workers-sdk#14641). Once more, on a new connection.
+    if (!['UND_ERR_SOCKET', 'ECONNRESET'].includes(error.cause?.code ?? '')) throw error;
+    return fetch(base + path, init);
   });
   const text = await response.text();
   let body: unknown = text;
