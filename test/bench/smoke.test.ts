@@ -12,10 +12,25 @@ import { test } from 'node:test';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-test('npm run bench -- --smoke completes with every scenario in the table and the JSON', { timeout: 58_000 }, async () => {
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  results: Results;
+}
+
+interface Results {
+  runtime: string;
+  rows: { scenario: string; metric: string; edgecam: number; baseline: number; error?: string }[];
+  errors: string[];
+  details: Record<string, Record<string, { turnP99: number[] }>>;
+}
+
+/** Runs `npm run bench -- --smoke <args>`; `check` reads its output before the output folder is removed. */
+async function smoke(args: string[], killAfterMs: number, check: (run: Run, out: string) => void): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'edgecam-bench-smoke-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out, ...args], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -28,36 +43,51 @@ test('npm run bench -- --smoke completes with every scenario in the table and th
       stderr += chunk;
     });
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       child.once('exit', (exitCode) => {
         clearTimeout(timer);
         resolve(exitCode);
       });
     });
     assert.equal(code, 0, `bench exited with ${code}\n${stderr}`);
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Results;
+    check({ code, stdout, stderr, results }, out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function assertRows(results: Results, scenarios: string[]): void {
+  assert.deepEqual(results.errors, []);
+  const found = new Set(results.rows.map((row) => row.scenario.split(' ')[0]));
+  assert.deepEqual([...found].sort(), scenarios);
+  for (const row of results.rows) {
+    assert.equal(typeof row.edgecam, 'number', `${row.scenario} ${row.metric}`);
+    assert.equal(typeof row.baseline, 'number', `${row.scenario} ${row.metric}`);
+  }
+}
+
+test('npm run bench -- --smoke completes with every scenario in the table and the JSON', { timeout: 58_000 }, async () => {
+  await smoke([], 55_000, ({ stdout, results }, out) => {
     for (const scenario of ['idle', 'connect', 'relay K=5 max', 'relay K=5 @20/s', 'broadcast N=10']) {
       assert.match(stdout, new RegExp(`^${scenario.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'), `table lacks ${scenario}`);
     }
-    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as {
-      rows: { scenario: string; metric: string; edgecam: number; baseline: number; error?: string }[];
-      errors: string[];
-    };
-    assert.deepEqual(results.errors, []);
-    const scenarios = new Set(results.rows.map((row) => row.scenario.split(' ')[0]));
-    assert.deepEqual([...scenarios].sort(), ['broadcast', 'connect', 'idle', 'relay']);
-    for (const row of results.rows) {
-      assert.equal(typeof row.edgecam, 'number', `${row.scenario} ${row.metric}`);
-      assert.equal(typeof row.baseline, 'number', `${row.scenario} ${row.metric}`);
-    }
+    assert.equal(results.runtime, 'node');
+    assertRows(results, ['broadcast', 'connect', 'idle', 'relay']);
     // The fixed-rate relay also reports each turn's own p99: two turns per target in a smoke run.
-    const rate = (results as unknown as { details: Record<string, Record<string, { turnP99: number[] }>> }).details
-      .relay_rate_K5 as Record<string, { turnP99: number[] }>;
+    const rate = results.details.relay_rate_K5 as Record<string, { turnP99: number[] }>;
     for (const target of ['edgecam', 'pass', 'json']) {
       const turns = rate[target]?.turnP99 ?? [];
       assert.ok(turns.length === 2 && turns.every((p99) => p99 > 0), `${target} turnP99 ${JSON.stringify(turns)}`);
     }
     assert.match(readFileSync(join(out, 'latest.svg'), 'utf8'), /^<svg /);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  });
+});
+
+test('npm run bench -- --runtime deno measures the server on Deno', { timeout: 58_000 }, async () => {
+  // Two scenarios, to keep it short: a handshake and the relay are what differ between the runtimes.
+  await smoke(['--runtime', 'deno', '--only', 'connect,relay'], 55_000, ({ results }) => {
+    assert.equal(results.runtime, 'deno');
+    assertRows(results, ['connect', 'relay']);
+  });
 });
