@@ -74,11 +74,17 @@ test('npm run bench -- --smoke completes with every scenario in the table and th
     }
     assert.equal(results.runtime, 'node');
     assertRows(results, ['broadcast', 'connect', 'idle', 'relay']);
-    // The fixed-rate relay also reports each turn's own p99: two turns per target in a smoke run.
+    // Both relays measure the targets in turns and report each turn: two per target in a smoke run.
     const rate = results.details.relay_rate_K5 as Record<string, { turnP99: number[] }>;
+    const max = results.details.relay_max_K5 as unknown as Record<string, { turnPerSecond: number[] }>;
     for (const target of ['edgecam', 'pass', 'json']) {
       const turns = rate[target]?.turnP99 ?? [];
       assert.ok(turns.length === 2 && turns.every((p99) => p99 > 0), `${target} turnP99 ${JSON.stringify(turns)}`);
+      const rates = max[target]?.turnPerSecond ?? [];
+      assert.ok(
+        rates.length === 2 && rates.every((perSecond) => perSecond > 0),
+        `${target} turnPerSecond ${JSON.stringify(rates)}`,
+      );
     }
     assert.match(readFileSync(join(out, 'latest.svg'), 'utf8'), /^<svg /);
   });
