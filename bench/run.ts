@@ -329,11 +329,26 @@ async function main(): Promise<void> {
 
     await scenario('broadcast', async () => {
       for (const n of options.subscribers) {
-        const task = { kind: 'broadcast', subscribers: n, measureMs: options.measureMs, maxChanges: options.maxChanges };
-        const limit = bounded(options.measureMs) + n * 20;
-        const e = await runLoad({ ...task, target: 'edgecam', wsUrl, device: 'bench-broadcast', token }, LOAD_CORE, fds, limit);
-        const r = await runLoad({ ...task, target: 'raw', wsUrl: rawUrl }, LOAD_CORE, fds, limit);
-        details[`broadcast_N${n}`] = { edgecam: e, raw: r };
+        // Both connected at once and measured in turns, like the relays.
+        const turns = options.smoke ? 2 : 3;
+        const task = {
+          kind: 'broadcast',
+          targets: [
+            { target: 'edgecam', wsUrl, pid: srv.pid, device: 'bench-broadcast', token },
+            { target: 'raw', wsUrl: rawUrl, pid: raw.pid },
+          ],
+          subscribers: n,
+          measureMs: options.measureMs,
+          maxChanges: options.maxChanges,
+          turns,
+        };
+        const settledMs = await settle([srv.pid, raw.pid]);
+        // Each turn may end on one 10 s timeout; connecting takes about 2 ms per subscriber and target.
+        const limit = bounded(2 * options.measureMs + 2 * turns * 10_000) + n * 40;
+        const both = await runLoadRaw(task, LOAD_CORE, fds, limit);
+        const e = both.edgecam as Record<string, unknown>;
+        const r = both.raw as Record<string, unknown>;
+        details[`broadcast_N${n}`] = { edgecam: e, raw: r, settledMs };
         const es = e.latency as Summary;
         const rs = r.latency as Summary;
         const label = `broadcast N=${n}`;
