@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type WebSocket from 'ws';
-import { envelope, open, pool, waitFor } from './ws-util.ts';
+import { cpuSeconds } from './proc-stat.ts';
+import { envelope, open, pool, sleep, waitFor } from './ws-util.ts';
 
 /** Idle sockets (held until the runner has read the server's RSS) and connection churn. */
 
@@ -15,11 +16,11 @@ export interface IdleTask {
 
 export interface ConnectTask {
   kind: 'connect';
-  target: 'edgecam' | 'raw';
-  wsUrl: string;
+  targets: { target: 'edgecam' | 'raw'; wsUrl: string; pid: number; token?: string }[];
   concurrency: number;
+  /** Measured time per target, in `turns` turns. */
   measureMs: number;
-  token?: string;
+  turns: number;
 }
 
 async function connectOne(target: 'edgecam' | 'raw', wsUrl: string, token?: string): Promise<WebSocket> {
@@ -59,19 +60,76 @@ export async function runIdle(task: IdleTask, ready: (info: Record<string, unkno
   return { ...info, stillOpen };
 }
 
+/** Between turns: the server finishes closing the last turn's sockets before the next. */
+const PAUSE_MS = 200;
+const WARMUP_MS = 500;
+
+/**
+ * Connection churn, the targets in turns (edgecam, the raw server, then the other way round) as in the
+ * other scenarios: one after the other, they fell into different stretches of this machine's speed.
+ */
 export async function runConnect(task: ConnectTask): Promise<Record<string, unknown>> {
-  let done = 0;
+  // Unmeasured first: the first turn in a fresh process ran at half the speed of the later ones.
+  for (const target of task.targets) await churn(target, task.concurrency, WARMUP_MS);
+  const turnMs = task.measureMs / task.turns;
+  const totals = task.targets.map(() => ({
+    completed: 0,
+    failed: 0,
+    firstError: '',
+    elapsedMs: 0,
+    cpuSeconds: 0,
+    turns: [] as number[],
+  }));
+  for (let turn = 0; turn < task.turns; turn++) {
+    for (let k = 0; k < task.targets.length; k++) {
+      const i = (turn + k) % task.targets.length;
+      const target = task.targets[i] as ConnectTask['targets'][number];
+      const total = totals[i] as (typeof totals)[number];
+      const cpuAtStart = cpuSeconds(target.pid);
+      const result = await churn(target, task.concurrency, turnMs);
+      total.cpuSeconds += cpuSeconds(target.pid) - cpuAtStart;
+      total.completed += result.completed;
+      total.failed += result.failed;
+      total.firstError ||= result.firstError;
+      total.elapsedMs += result.elapsedMs;
+      total.turns.push(Math.round(result.completed / (result.elapsedMs / 1000)));
+      await sleep(PAUSE_MS);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  task.targets.forEach((target, i) => {
+    const total = totals[i] as (typeof totals)[number];
+    const seconds = total.elapsedMs / 1000;
+    out[target.target] = {
+      completed: total.completed,
+      failed: total.failed,
+      firstError: total.firstError,
+      perSecond: total.completed / seconds,
+      turnPerSecond: total.turns,
+      serverCpu: Number((total.cpuSeconds / seconds).toFixed(2)),
+    };
+  });
+  return out;
+}
+
+/** `concurrency` loops of connect (+ hello on edgecam) and drop, for `ms`. */
+async function churn(
+  target: ConnectTask['targets'][number],
+  concurrency: number,
+  ms: number,
+): Promise<{ completed: number; failed: number; firstError: string; elapsedMs: number }> {
+  let completed = 0;
   let failed = 0;
   let firstError = '';
   const start = performance.now();
-  const end = start + task.measureMs;
+  const end = start + ms;
   await Promise.all(
-    Array.from({ length: task.concurrency }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         try {
-          const ws = await connectOne(task.target, task.wsUrl, task.token);
+          const ws = await connectOne(target.target, target.wsUrl, target.token);
           ws.terminate();
-          done++;
+          completed++;
         } catch (error) {
           failed++;
           firstError ||= String(error);
@@ -79,6 +137,5 @@ export async function runConnect(task: ConnectTask): Promise<Record<string, unkn
       }
     }),
   );
-  const elapsed = performance.now() - start;
-  return { completed: done, failed, firstError, perSecond: done / (elapsed / 1000) };
+  return { completed, failed, firstError, elapsedMs: performance.now() - start };
 }

@@ -243,10 +243,23 @@ async function main(): Promise<void> {
 
     await scenario('connect', async () => {
       const measureMs = options.smoke ? 800 : 2500;
-      const task = { kind: 'connect', wsUrl, concurrency: options.connectConcurrency, measureMs, token };
-      const e = await runLoad({ ...task, target: 'edgecam' }, LOAD_CORE, fds, bounded(measureMs));
-      const r = await runLoad({ ...task, target: 'raw', wsUrl: rawUrl }, LOAD_CORE, fds, bounded(measureMs));
-      details.connect = { edgecam: e, raw: r };
+      // Both in turns, like the other scenarios.
+      const turns = options.smoke ? 2 : 3;
+      const task = {
+        kind: 'connect',
+        targets: [
+          { target: 'edgecam', wsUrl, pid: srv.pid, token },
+          { target: 'raw', wsUrl: rawUrl, pid: raw.pid },
+        ],
+        concurrency: options.connectConcurrency,
+        measureMs,
+        turns,
+      };
+      const settledMs = await settle([srv.pid, raw.pid]);
+      const both = await runLoadRaw(task, LOAD_CORE, fds, bounded(2 * measureMs));
+      const e = both.edgecam as Record<string, unknown>;
+      const r = both.raw as Record<string, unknown>;
+      details.connect = { edgecam: e, raw: r, settledMs };
       ratioRow(
         'connect',
         'hello handshakes/s vs raw connects/s',
