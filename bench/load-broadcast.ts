@@ -48,10 +48,17 @@ interface Target {
 
 /** Between turns: the server finishes what the last change left it (buffers, timers) before the next. */
 const PAUSE_MS = 200;
+const WARMUP_MS = 300;
+const WARMUP_CHANGES = 20;
 
 export async function runBroadcast(task: BroadcastTask): Promise<Record<string, unknown>> {
   const targets: Target[] = [];
   for (const setup of task.targets) targets.push(await connect(setup, task.subscribers));
+  // A few changes unmeasured first, so no target's first turn runs on code still being compiled.
+  for (const target of targets) {
+    await measure(target, WARMUP_MS, WARMUP_CHANGES);
+    Object.assign(target, { latencies: [], elapsedMs: 0, cpuSeconds: 0 });
+  }
   await sleep(300);
   collectGarbage();
 
