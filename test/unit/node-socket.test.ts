@@ -90,6 +90,17 @@ describe('NodeSocket', () => {
     );
   });
 
+  test('a send to more than 64 sockets in one iteration writes the first 64 at once', async () => {
+    const pairs = await Promise.all(Array.from({ length: 65 }, () => pair()));
+    for (const [i, { socket }] of pairs.entries()) socket.send(`to ${i}`);
+    const written = pairs.map(({ writes }) => writes());
+    assert.deepEqual(written.slice(0, 64), Array(64).fill(1), 'the first 64 are written when the 65th is sent');
+    assert.equal(written[64], 0, 'the 65th waits for the iteration to end');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(pairs[64]?.writes(), 1);
+    for (const [i, { receivedAll }] of pairs.entries()) assert.deepEqual(await receivedAll(1), [`to ${i}`]);
+  });
+
   test('a frame sent in a later iteration is written on its own', async () => {
     const { socket, writes, receivedAll } = await pair();
     socket.send('first');
