@@ -351,13 +351,13 @@ async function main(): Promise<void> {
             { target: 'raw', wsUrl: rawUrl, pid: raw.pid },
           ],
           subscribers: n,
-          measureMs: options.measureMs,
+          measureMs: options.broadcastMs,
           maxChanges: options.maxChanges,
           turns,
         };
         const settledMs = await settle([srv.pid, raw.pid]);
         // Each turn may end on one 10 s timeout; connecting takes about 2 ms per subscriber and target.
-        const limit = bounded(2 * options.measureMs + 2 * turns * 10_000) + n * 40;
+        const limit = bounded(2 * options.broadcastMs + 2 * turns * 10_000) + n * 40;
         const both = await runLoadRaw(task, LOAD_CORE, fds, limit);
         const e = both.edgecam as Record<string, unknown>;
         const r = both.raw as Record<string, unknown>;
