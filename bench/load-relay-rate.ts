@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { frameAt, type Pair, type PairSetup, type RelayTarget, setupPairs, stampOf } from './load-relay.ts';
+import { type ConnectedTarget, connectTargets, disconnect, frameAt, stampOf, type TargetSetup } from './load-relay.ts';
 import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
 import { Samples, summarize } from './stats.ts';
 import { collectGarbage, sleep } from './ws-util.ts';
@@ -14,7 +14,7 @@ import { collectGarbage, sleep } from './ws-util.ts';
 
 export interface RelayRateTask {
   kind: 'relay-rate';
-  targets: (PairSetup & { target: RelayTarget; pid: number })[];
+  targets: TargetSetup[];
   pairs: number;
   rate: number;
   size: number;
@@ -28,11 +28,7 @@ export interface RelayRateTask {
 /** Between turns: what is in flight arrives and the server idles before the next target's turn. */
 const DRAIN_MS = 300;
 
-interface Target {
-  name: RelayTarget;
-  pid: number;
-  pairs: Pair[];
-  setupMs: number;
+interface Target extends ConnectedTarget {
   latencies: Samples;
   /** The measured windows so far, [start, end] in performance.now() ms. */
   windows: [number, number][];
@@ -40,7 +36,6 @@ interface Target {
   turnLatencies: Samples[];
   sentInWindow: number;
   delivered: number;
-  closed: number;
   cpuSeconds: number;
   waitingSeconds: number;
   /** The time over which cpuSeconds and waitingSeconds were read. */
@@ -49,31 +44,23 @@ interface Target {
 
 export async function runRelayRate(task: RelayRateTask): Promise<Record<string, unknown>> {
   const expected = (task.pairs * task.rate * task.measureMs) / 1000;
-  const targets: Target[] = [];
-  for (const setup of task.targets) {
-    const started = performance.now();
-    const pairs = await setupPairs(setup.target, { ...setup, size: task.size }, task.pairs);
-    const target: Target = {
-      name: setup.target,
-      pid: setup.pid,
-      pairs,
-      setupMs: performance.now() - started,
+  const targets = await connectTargets(
+    task.targets,
+    task.size,
+    task.pairs,
+    (connected): Target => ({
+      ...connected,
       latencies: new Samples(expected),
       windows: [],
       turnLatencies: [],
       sentInWindow: 0,
       delivered: 0,
-      closed: 0,
       cpuSeconds: 0,
       waitingSeconds: 0,
       cpuReadSeconds: 0,
-    };
-    for (const pair of pairs) {
-      pair.device.on('message', (data: Buffer) => record(target, data, performance.now()));
-      for (const ws of [pair.viewer, pair.device]) ws.on('close', () => target.closed++);
-    }
-    targets.push(target);
-  }
+    }),
+    (target, data) => record(target, data, performance.now()),
+  );
   await sleep(200);
   collectGarbage();
 
@@ -87,11 +74,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
 
   const result: Record<string, unknown> = {};
   for (const target of targets) {
-    const closedEarly = target.closed;
-    for (const pair of target.pairs) {
-      pair.viewer.terminate();
-      pair.device.terminate();
-    }
+    const closedEarly = disconnect(target);
     const seconds = task.measureMs / 1000;
     result[target.name] = {
       setupMs: target.setupMs,

@@ -18,9 +18,12 @@ export interface PairSetup {
   devices?: { id: string; key: string }[];
 }
 
+/** A target of the relay scenarios: where its pairs connect, and its server's pid (for its CPU). */
+export type TargetSetup = PairSetup & { target: RelayTarget; pid: number };
+
 export interface RelayTask {
   kind: 'relay';
-  targets: (PairSetup & { target: RelayTarget; pid: number })[];
+  targets: TargetSetup[];
   pairs: number;
   size: number;
   /** Traffic before each turn's window. */
@@ -71,6 +74,50 @@ export async function setupPairs(target: RelayTarget, setup: PairSetup, count: n
   return pairs;
 }
 
+/** What both relay scenarios keep of a target: its pairs, and how many of their sockets closed. */
+export interface ConnectedTarget {
+  name: RelayTarget;
+  pid: number;
+  pairs: Pair[];
+  setupMs: number;
+  closed: number;
+}
+
+/**
+ * Every target's pairs, connected one target after the other. `make` adds a scenario's own fields;
+ * `onFrame` hears every frame a target's devices receive.
+ */
+export async function connectTargets<T extends ConnectedTarget>(
+  setups: TargetSetup[],
+  size: number,
+  count: number,
+  make: (connected: ConnectedTarget) => T,
+  onFrame: (target: T, data: Buffer) => void,
+): Promise<T[]> {
+  const targets: T[] = [];
+  for (const setup of setups) {
+    const started = performance.now();
+    const pairs = await setupPairs(setup.target, { ...setup, size }, count);
+    const target = make({ name: setup.target, pid: setup.pid, pairs, setupMs: performance.now() - started, closed: 0 });
+    for (const pair of pairs) {
+      pair.device.on('message', (data: Buffer) => onFrame(target, data));
+      for (const ws of [pair.viewer, pair.device]) ws.on('close', () => target.closed++);
+    }
+    targets.push(target);
+  }
+  return targets;
+}
+
+/** Drops a target's pairs; returns how many of their sockets had closed before (the server closed them). */
+export function disconnect(target: ConnectedTarget): number {
+  const closedEarly = target.closed;
+  for (const pair of target.pairs) {
+    pair.viewer.terminate();
+    pair.device.terminate();
+  }
+  return closedEarly;
+}
+
 async function setupEdgecam(task: PairSetup, i: number): Promise<Pair> {
   const dev = task.devices?.[i];
   if (!dev) throw new Error(`no device ${i} registered`);
@@ -103,18 +150,13 @@ async function setupRaw(target: RelayTarget, task: PairSetup, i: number): Promis
 const DRAIN_QUIET_MS = 200;
 const DRAIN_MAX_MS = 5_000;
 
-interface Target {
-  name: RelayTarget;
-  pid: number;
-  pairs: Pair[];
-  setupMs: number;
+interface Target extends ConnectedTarget {
   /** The measured windows so far, [start, end] in performance.now() ms. */
   windows: [number, number][];
   /** Frames sent inside each window, and those of them delivered (whenever they arrived). */
   sent: number[];
   delivered: number[];
   lastArrival: number;
-  closed: number;
   cpuSeconds: number;
   waitingSeconds: number;
 }
@@ -130,29 +172,21 @@ interface Target {
  * target short by its own queueing delay.
  */
 export async function runRelay(task: RelayTask): Promise<Record<string, unknown>> {
-  const targets: Target[] = [];
-  for (const setup of task.targets) {
-    const started = performance.now();
-    const pairs = await setupPairs(setup.target, { ...setup, size: task.size }, task.pairs);
-    const target: Target = {
-      name: setup.target,
-      pid: setup.pid,
-      pairs,
-      setupMs: performance.now() - started,
+  const targets = await connectTargets(
+    task.targets,
+    task.size,
+    task.pairs,
+    (connected): Target => ({
+      ...connected,
       windows: [],
       sent: [],
       delivered: [],
       lastArrival: 0,
-      closed: 0,
       cpuSeconds: 0,
       waitingSeconds: 0,
-    };
-    for (const pair of pairs) {
-      pair.device.on('message', (data: Buffer) => record(target, data));
-      for (const ws of [pair.viewer, pair.device]) ws.on('close', () => target.closed++);
-    }
-    targets.push(target);
-  }
+    }),
+    record,
+  );
   // One unmeasured round first. Without it the first turns ran on fresh processes (the JSON forwarder's
   // first turn relayed 160k-200k msgs/s, its later ones 100k-110k) on a load generator still compiling
   // its code (edgecam's, always first).
@@ -171,11 +205,7 @@ export async function runRelay(task: RelayTask): Promise<Record<string, unknown>
   const result: Record<string, unknown> = {};
   const seconds = task.measureMs / 1000;
   for (const target of targets) {
-    const closedEarly = target.closed;
-    for (const pair of target.pairs) {
-      pair.viewer.terminate();
-      pair.device.terminate();
-    }
+    const closedEarly = disconnect(target);
     const sentInWindow = sum(target.sent);
     const delivered = sum(target.delivered);
     result[target.name] = {
