@@ -9,10 +9,10 @@ import type { HostSocket } from '../in-process/host.ts';
  * one device). Corking the TCP socket until the iteration's I/O callbacks are done (`setImmediate`,
  * which runs right after them) batches them, and writes the frames of all the sockets read in that
  * iteration back to back (64 sockets at a time, see SOCKETS_PER_FLUSH): a reader on this host (a
- * proxy, a tunnel, the benchmark's clients) is woken once for them, not once per frame. A lone frame is written as before, only after the handlers of
- * that iteration return. While corked, `bufferedAmount` includes what was sent since, so the
- * send-buffer limits see a burst as buffered: harmless at their sizes (64 KiB before state is merged,
- * megabytes before a close).
+ * proxy, a tunnel, the benchmark's clients) is woken once for them, not once per frame. A lone frame
+ * is written as before, only after the handlers of that iteration return. While corked,
+ * `bufferedAmount` includes what was sent since, so the send-buffer limits see a burst as buffered:
+ * harmless at their sizes (64 KiB before state is merged, megabytes before a close).
  */
 export class NodeSocket implements HostSocket {
   corked = false;
