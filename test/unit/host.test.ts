@@ -82,6 +82,38 @@ describe('InProcessHost', () => {
     store.close();
   });
 
+  test("a room's sockets are the open ones, after each connect and close", async () => {
+    const { host, rooms, store } = boot('sockets');
+    await rooms.device('cam').register(registration);
+    const camera = { path: '/ws/camera/cam', clientAddress: 'test', camera: { role: 'device' as const } };
+    const socket = () => ({ send() {}, close() {}, bufferedAmount: 0 });
+    // The device room finds its /ws/camera/ device among its sockets: "online" says which it sees.
+    const online = async () => (await rooms.device('cam').info())?.online;
+    assert.equal(await online(), false);
+    const first = host.connect('device:cam', 'a', socket(), camera);
+    assert.equal(await online(), true);
+    first.close(1000, 'bye');
+    assert.equal(await online(), false, 'a closed socket is no longer listed');
+    host.connect('device:cam', 'b', socket(), camera);
+    assert.equal(await online(), true, 'a new socket is listed');
+    host.shutdown('test');
+    store.close();
+  });
+
+  test('a stub keeps the room it reached while the room is in memory, and lets go of it on eviction', async () => {
+    const { host, rooms, store } = boot('route');
+    const stub = rooms.device('cam') as unknown as { route: unknown };
+    await rooms.device('cam').register(registration);
+    assert.ok(stub.route, 'the host kept the entry on the stub');
+    host.evictIdle(Date.now() + 5_000);
+    assert.equal(stub.route, undefined, 'an evicted room is not kept alive by its stub');
+    assert.equal((await rooms.device('cam').info())?.name, 'Cam');
+    assert.ok(host.loadedRooms().includes('device:cam'), 'the call reached the room rebuilt in the host, not the evicted one');
+    assert.ok(stub.route);
+    host.shutdown('test');
+    store.close();
+  });
+
   test('a call to a method a room does not have rejects instead of throwing', async () => {
     const { host, rooms, store } = boot('missing');
     const stub = rooms.device('cam') as unknown as Record<string, () => Promise<unknown>>;

@@ -38,8 +38,17 @@ export function isEphemeral(id: string): boolean {
   return id.startsWith('connection:');
 }
 
+/**
+ * A room as a stub addresses it: its id, and a slot in which a host may keep what the id led to (the
+ * in-process host keeps the room's entry there, so a relay's every message skips the lookup by id).
+ */
+export interface RoomAddress {
+  readonly id: string;
+  route: unknown;
+}
+
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
-export type RoomCall = (id: string, method: string, args: unknown[]) => Promise<unknown>;
+export type RoomCall = (id: string, method: string, args: unknown[], address: RoomAddress) => Promise<unknown>;
 
 /** Names looked up on any object by the language or by Node, never room methods. */
 const NOT_METHODS = new Set(['then', '__proto__', 'constructor', 'toJSON', 'toString', 'valueOf', 'inspect']);
@@ -49,9 +58,9 @@ const STUBS_PER_KIND = 1024;
 
 /**
  * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. A stub is
- * a small `{ id }` object; its methods live on one prototype per kind, each made the first time it is
+ * a small `{ id, route }` object; its methods live on one prototype per kind, each made the first time it is
  * asked for (a Proxy at the end of the prototype chain makes them) and then found like any method, so
- * a call makes no Proxy trap. Stubs of recently used rooms are kept (the oldest made is dropped first):
+ * a call makes no Proxy trap. A stub is also the `RoomAddress` its calls pass to the host. Stubs of recently used rooms are kept (the oldest made is dropped first):
  * a kept stub's id is hashed once, not on every call.
  */
 export function roomsVia(call: RoomCall): Rooms {
@@ -64,8 +73,8 @@ export function roomsVia(call: RoomCall): Rooms {
             // Not a room method: awaiting, printing or serialising a stub must not call the room, and
             // defining `__proto__` would replace the prototype itself.
             if (typeof property !== 'string' || NOT_METHODS.has(property)) return undefined;
-            const method = function (this: { id: string }, ...args: unknown[]) {
-              return call(this.id, property, args);
+            const method = function (this: RoomAddress, ...args: unknown[]) {
+              return call(this.id, property, args, this);
             };
             Object.defineProperty(methods, property, { value: method });
             return method;
@@ -78,7 +87,7 @@ export function roomsVia(call: RoomCall): Rooms {
       let stub = stubs.get(name);
       if (!stub) {
         // A literal defines `id` directly; assigning it would walk the prototype chain into the Proxy.
-        stub = { __proto__: methods, id: toId(name) } as unknown as Remote<T>;
+        stub = { __proto__: methods, id: toId(name), route: undefined } as unknown as Remote<T>;
         if (stubs.size >= STUBS_PER_KIND) stubs.delete(stubs.keys().next().value as string);
         stubs.set(name, stub);
       }

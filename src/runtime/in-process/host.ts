@@ -1,7 +1,7 @@
 import { memoryStorage } from '../../core/memory-storage.ts';
 import type { ConnectInfo, Connection, RoomContext, RoomStorage, Services } from '../../core/ports.ts';
 import { dispatch, type Room, safeClose } from '../../core/room.ts';
-import { createRoom, isEphemeral } from '../../core/rooms/index.ts';
+import { createRoom, isEphemeral, type RoomAddress } from '../../core/rooms/index.ts';
 
 /**
  * Runs rooms in this process, the way Durable Objects run them on Workers: addressed by id, created
@@ -68,10 +68,13 @@ class LocalConnection implements Connection {
 class HostedRoom implements RoomContext {
   room!: Room;
   readonly sockets = new Map<string, LocalConnection>();
+  private list: LocalConnection[] | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   usedAt = Date.now();
   /** Cleared on eviction: a dropped room that still sets an alarm must not wake. */
   loaded = true;
+  /** The stub address that keeps this entry as its route, cleared on eviction. */
+  address: RoomAddress | undefined;
   readonly ephemeral: boolean;
 
   constructor(
@@ -82,8 +85,24 @@ class HostedRoom implements RoomContext {
     this.ephemeral = isEphemeral(id);
   }
 
+  /**
+   * The sockets as a list, made again after a change: reads are most of it (every relayed message finds
+   * its socket here, every broadcast walks them), and each made a Map iterator (perf, 1,000 pairs: the
+   * connection room's `relay` 133–164 of 6,233 samples, 94 with the list).
+   */
   connections(): Iterable<Connection> {
-    return this.sockets.values();
+    this.list ??= [...this.sockets.values()];
+    return this.list;
+  }
+
+  addSocket(conn: LocalConnection): void {
+    this.sockets.set(conn.id, conn);
+    this.list = undefined;
+  }
+
+  removeSocket(conn: LocalConnection): void {
+    this.sockets.delete(conn.id);
+    this.list = undefined;
   }
 
   setAlarm(at: number): void {
@@ -124,8 +143,8 @@ class HostedSocket implements SocketEvents {
   ) {}
 
   message(data: string | ArrayBuffer): void {
+    // No `usedAt` here: a room is evicted only once it holds no socket, and the close sets it.
     if (!this.open) return;
-    this.hosted.usedAt = Date.now();
     dispatch.message(this.hosted.room, this.conn, data);
   }
 
@@ -133,7 +152,7 @@ class HostedSocket implements SocketEvents {
     if (!this.open) return;
     this.open = false;
     this.conn.closed = true;
-    this.hosted.sockets.delete(this.conn.id);
+    this.hosted.removeSocket(this.conn);
     this.hosted.usedAt = Date.now();
     dispatch.close(this.hosted.room, this.conn, code, reason);
     // A connection room lives exactly as long as its socket. Kept until the idle sweep, each one held
@@ -159,9 +178,9 @@ export class InProcessHost {
     for (const id of this.store.roomsWithAlarms()) this.entry(id);
   }
 
-  readonly call = (id: string, method: string, args: unknown[]): Promise<unknown> => {
+  readonly call = (id: string, method: string, args: unknown[], address?: RoomAddress): Promise<unknown> => {
     try {
-      const room = this.entry(id).room as unknown as Record<string, unknown>;
+      const room = this.routeOf(id, address).room as unknown as Record<string, unknown>;
       const fn = room[method];
       if (typeof fn !== 'function') throw new TypeError(`room ${id} has no method ${method}`);
       return Promise.resolve(fn.apply(room, args));
@@ -173,7 +192,7 @@ export class InProcessHost {
   connect(roomId: string, connId: string, socket: HostSocket, info: ConnectInfo): SocketEvents {
     const hosted = this.entry(roomId);
     const conn = new LocalConnection(connId, socket, this.services.config.sendBufferBytes);
-    hosted.sockets.set(connId, conn);
+    hosted.addSocket(conn);
     dispatch.connect(hosted.room, conn, info);
     return new HostedSocket(this, hosted, conn);
   }
@@ -197,10 +216,29 @@ export class InProcessHost {
       hosted.timer = undefined;
       for (const conn of [...hosted.sockets.values()]) {
         safeClose(conn, 1001, reason);
-        hosted.sockets.delete(conn.id);
+        hosted.removeSocket(conn);
         dispatch.close(hosted.room, conn, 1001, reason);
       }
     }
+  }
+
+  /**
+   * The entry of the room `address` calls, kept on the address while the room stays in memory: a
+   * relay calls the same rooms many thousand times a second, each time looking it up in a map of every
+   * room in memory (perf, 1,000 pairs: 89 of the server's 6,233 samples; 36 with the entry kept).
+   */
+  private routeOf(id: string, address: RoomAddress | undefined): HostedRoom {
+    const kept = address?.route as HostedRoom | undefined;
+    if (kept?.loaded) {
+      kept.usedAt = Date.now();
+      return kept;
+    }
+    const hosted = this.entry(id);
+    if (address) {
+      address.route = hosted;
+      hosted.address = address;
+    }
+    return hosted;
   }
 
   private entry(id: string): HostedRoom {
@@ -222,6 +260,9 @@ export class InProcessHost {
     if (this.entries.get(hosted.id) !== hosted) return;
     this.entries.delete(hosted.id);
     hosted.loaded = false;
+    // The address must not keep a dropped room's objects alive until the stub itself goes.
+    if (hosted.address?.route === hosted) hosted.address.route = undefined;
+    hosted.address = undefined;
     clearTimeout(hosted.timer);
     hosted.timer = undefined;
   }
