@@ -198,6 +198,31 @@ describe('watch sessions', () => {
     device.close();
   });
 
+  test('an invalid signal gets an error that names the field, and is not relayed; unknown fields are dropped', async () => {
+    const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const session = await watch(viewer, device, 'cam-d');
+    const refused = async (type: string, payload: unknown, field: RegExp) => {
+      viewer.send({ type, request_id: 'bad', payload });
+      const error = await viewer.next('error');
+      assert.deepEqual([error.request_id, error.payload.code], ['bad', 'bad_message']);
+      assert.match(error.payload.message as string, field);
+    };
+    await refused('signal_ice', { session_id: 7, candidate: null }, /^Invalid signal_ice: payload\.session_id: /);
+    await refused('signal_ice', { session_id: session, candidate: { sdpMid: '0' } }, /payload\.candidate\.candidate/);
+    await refused('signal_offer', { session_id: session, sdp: { type: 'bogus' } }, /payload\.sdp\.type: sdp\.type must be/);
+    await refused('signal_answer', undefined, /^Invalid signal_answer: payload\.session_id/);
+    viewer.send({ type: 'signal_ice', request_id: 7, payload: { session_id: session, candidate: null } });
+    assert.match((await viewer.next('error')).payload.message as string, /^Invalid message: message\.request_id/);
+    // Valid, with fields no schema names: relayed without them.
+    viewer.send({ type: 'signal_ice', extra: 1, payload: { session_id: session, candidate: null, secret: 'x' } });
+    const relayed = await device.next('signal_ice');
+    assert.deepEqual(relayed.payload, { session_id: session, candidate: null });
+    assert.equal('extra' in relayed, false);
+    viewer.close();
+    device.close();
+  });
+
   test('signals for a session the sender is not part of get "Session not found"', async () => {
     const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
     const viewer = await connectViewer(server.wsUrl, admin);
