@@ -84,6 +84,11 @@ export interface Rooms {
   user(username: string): Remote<UserRoomApi>;
   limiter(key: string): Remote<LimiterApi>;
   directory(): Remote<DirectoryApi>;
+  /**
+   * Connection rooms called synchronously, where the host runs them in this process (Node, Deno; on
+   * Workers each is a Durable Object of its own): a relayed signal then makes no promise.
+   */
+  connectionNow?: (id: string) => ConnectionRoomApi;
 }
 
 export interface Clock {

@@ -114,6 +114,19 @@ describe('InProcessHost', () => {
     store.close();
   });
 
+  test('a call through a stub that kept its room counts as use: the room is not evicted as idle', async () => {
+    const { host, rooms, store } = boot('used');
+    await rooms.device('cam').register(registration);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const calledAt = Date.now();
+    await rooms.device('cam').info();
+    // ROOM_IDLE_S is 1: this sweep drops rooms unused since 50 ms before the call.
+    host.evictIdle(calledAt + 1_000 - 50);
+    assert.ok(host.loadedRooms().includes('device:cam'));
+    host.shutdown('test');
+    store.close();
+  });
+
   test('a call to a method a room does not have rejects instead of throwing', async () => {
     const { host, rooms, store } = boot('missing');
     const stub = rooms.device('cam') as unknown as Record<string, () => Promise<unknown>>;

@@ -36,7 +36,11 @@ class FakeSocket implements HostSocket {
     this.frames.push(JSON.parse(String(data)) as Frame);
     this.sent.emit('frame');
   }
-  close(): void {}
+  /** The close code, once the server closed this socket. */
+  closed: number | undefined;
+  close(code: number): void {
+    this.closed = code;
+  }
 
   /** The first frame of `type` sent so far or next, taken out of `frames`; fails after 2 s without one. */
   async next(type: string): Promise<Frame> {
@@ -53,20 +57,32 @@ class FakeSocket implements HostSocket {
   }
 }
 
-async function watching(name: string) {
-  const store = new SqliteStore(join(dir, `${name}.db`));
+/** With `now`, connection rooms are also called synchronously, as Node and Deno do (`callNow`). */
+async function watching(name: string, now: boolean) {
+  const store = new SqliteStore(join(dir, `${name}-${now}.db`));
   const host = new InProcessHost(store);
   const calls: string[] = [];
   /** Connection rooms that answer as if their socket had gone without a close. */
   const vanished = new Set<string>();
+  const gone = (id: string, method: string) => vanished.has(id) && (method === 'relay' || method === 'alive');
+  /** Connection rooms whose synchronous calls throw. */
+  const broken = new Set<string>();
   const services: Services = {
     config: loadConfig({ PASSWORD_ITERATIONS: '100000' }),
     log: createLogger('silent'),
-    rooms: roomsVia((id, method, args) => {
-      calls.push(`${id} ${method}`);
-      if (vanished.has(id) && (method === 'relay' || method === 'alive')) return Promise.resolve(false);
-      return host.call(id, method, args);
-    }),
+    rooms: roomsVia(
+      (id, method, args, address) => {
+        calls.push(`${id} ${method}`);
+        return gone(id, method) ? Promise.resolve(false) : host.call(id, method, args, address);
+      },
+      now
+        ? (id, method, args, address) => {
+            calls.push(`${id} ${method} now`);
+            if (broken.has(id)) throw new Error(`${id} is broken`);
+            return gone(id, method) ? false : host.callNow(id, method, args, address);
+          }
+        : undefined,
+    ),
     clock: { now: Date.now },
     tokens: tokenKey('x'.repeat(32), 60),
   };
@@ -103,58 +119,77 @@ async function watching(name: string) {
     host.shutdown('test');
     store.close();
   };
-  return { rooms, calls, vanished, device, viewer, session, stop };
+  return { rooms, calls, vanished, broken, device, viewer, session, stop };
 }
 
 const ice = (session: string) => ({ session_id: session, candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host' } });
 
-describe('signal relay', () => {
-  test('offer, answer and ICE go from one connection room to the other; the device room hears only of the answer', async () => {
-    const { calls, device, viewer, session, stop } = await watching('direct');
-    calls.length = 0;
-    viewer.send('signal_offer', { session_id: session, sdp: { type: 'offer', sdp: 'v=0' } });
-    device.send('signal_answer', { session_id: session, sdp: { type: 'answer', sdp: 'v=0' } });
-    viewer.send('signal_ice', ice(session));
-    device.send('signal_ice', ice(session));
-    assert.equal((await device.socket.next('signal_offer')).payload.session_id, session);
-    assert.equal((await viewer.socket.next('signal_answer')).payload.session_id, session);
-    await device.socket.next('signal_ice');
-    await viewer.socket.next('signal_ice');
-    assert.deepEqual(calls, [
-      'connection:d relay',
-      'connection:v relay',
-      'device:cam answered',
-      'connection:d relay',
-      'connection:v relay',
-    ]);
-    stop();
-  });
+for (const now of [false, true]) {
+  describe(now ? 'signal relay, each hop a plain call (Node, Deno)' : 'signal relay, each hop a promise (as on Workers)', () => {
+    const hop = now ? ' now' : '';
 
-  test('a signal to a device whose socket vanished without a close marks it offline and ends the session', async () => {
-    const { rooms, vanished, viewer, session, stop } = await watching('device-gone');
-    vanished.add('connection:d');
-    viewer.send('signal_ice', ice(session));
-    const ended = await viewer.socket.next('watch_ended');
-    assert.deepEqual(ended.payload, { session_id: session, reason: 'device_disconnected', device_id: 'cam' });
-    assert.equal((await rooms.device('cam').info())?.online, false);
-    stop();
-  });
+    test('offer, answer and ICE go from one connection room to the other; the device room hears only of the answer', async () => {
+      const { calls, device, viewer, session, stop } = await watching('direct', now);
+      calls.length = 0;
+      viewer.send('signal_offer', { session_id: session, sdp: { type: 'offer', sdp: 'v=0' } });
+      device.send('signal_answer', { session_id: session, sdp: { type: 'answer', sdp: 'v=0' } });
+      viewer.send('signal_ice', ice(session));
+      device.send('signal_ice', ice(session));
+      assert.equal((await device.socket.next('signal_offer')).payload.session_id, session);
+      assert.equal((await viewer.socket.next('signal_answer')).payload.session_id, session);
+      await device.socket.next('signal_ice');
+      await viewer.socket.next('signal_ice');
+      assert.deepEqual(calls, [
+        `connection:d relay${hop}`,
+        `connection:v relay${hop}`,
+        'device:cam answered',
+        `connection:d relay${hop}`,
+        `connection:v relay${hop}`,
+      ]);
+      stop();
+    });
 
-  test('a signal to a viewer whose socket vanished without a close ends the session for the device', async () => {
-    const { vanished, device, session, stop } = await watching('viewer-gone');
-    vanished.add('connection:v');
-    device.send('signal_ice', ice(session));
-    assert.deepEqual((await device.socket.next('watch_ended')).payload, { session_id: session, reason: 'viewer_disconnected' });
-    stop();
-  });
+    test('a signal to a device whose socket vanished without a close marks it offline and ends the session', async () => {
+      const { rooms, vanished, viewer, session, stop } = await watching('device-gone', now);
+      vanished.add('connection:d');
+      viewer.send('signal_ice', ice(session));
+      const ended = await viewer.socket.next('watch_ended');
+      assert.deepEqual(ended.payload, { session_id: session, reason: 'device_disconnected', device_id: 'cam' });
+      assert.equal((await rooms.device('cam').info())?.online, false);
+      stop();
+    });
 
-  test('a signal from someone who is not the other party of the session is not delivered', async () => {
-    const { rooms, device, session, stop } = await watching('forged');
-    assert.equal(await rooms.connection('d').relay('someone-else', session, '{"type":"signal_ice"}'), false);
-    assert.equal(await rooms.connection('d').relay('v', 'constructor', '{"type":"signal_ice"}'), false);
-    assert.equal(await rooms.connection('d').relay('v', session, '{"type":"signal_ice","payload":{}}'), true);
-    await device.socket.next('signal_ice');
-    assert.deepEqual(device.socket.frames, []);
-    stop();
+    test('a signal to a viewer whose socket vanished without a close ends the session for the device', async () => {
+      const { vanished, device, session, stop } = await watching('viewer-gone', now);
+      vanished.add('connection:v');
+      device.send('signal_ice', ice(session));
+      assert.deepEqual((await device.socket.next('watch_ended')).payload, { session_id: session, reason: 'viewer_disconnected' });
+      stop();
+    });
+
+    if (now) {
+      test('a hop that throws is logged; the sender keeps its socket and its session', async () => {
+        const { broken, device, viewer, session, stop } = await watching('broken', now);
+        broken.add('connection:d');
+        viewer.send('signal_ice', ice(session));
+        broken.clear();
+        viewer.send('signal_ice', ice(session));
+        await device.socket.next('signal_ice');
+        assert.deepEqual(device.socket.frames, [], 'only the second signal arrived');
+        assert.deepEqual(viewer.socket.frames, [], 'the viewer got no error and no watch_ended');
+        assert.equal(viewer.socket.closed, undefined);
+        stop();
+      });
+    }
+
+    test('a signal from someone who is not the other party of the session is not delivered', async () => {
+      const { rooms, device, session, stop } = await watching('forged', now);
+      assert.equal(await rooms.connection('d').relay('someone-else', session, '{"type":"signal_ice"}'), false);
+      assert.equal(await rooms.connection('d').relay('v', 'constructor', '{"type":"signal_ice"}'), false);
+      assert.equal(await rooms.connection('d').relay('v', session, '{"type":"signal_ice","payload":{}}'), true);
+      await device.socket.next('signal_ice');
+      assert.deepEqual(device.socket.frames, []);
+      stop();
+    });
   });
-});
+}

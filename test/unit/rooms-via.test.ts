@@ -54,3 +54,26 @@ describe('roomsVia', () => {
     assert.deepEqual(calls, [['device:other', 'touch', ['x']]]);
   });
 });
+
+describe('roomsVia with callNow', () => {
+  test('connection rooms can also be called synchronously, with the same stub as their address', () => {
+    const now: unknown[][] = [];
+    const rooms = roomsVia(
+      async () => 'async',
+      (id, method, args, address) => {
+        now.push([id, method, args, address.id]);
+        return method === 'relay';
+      },
+    );
+    assert.equal(rooms.connectionNow?.('d').relay('v', 's', 'text'), true);
+    assert.equal(rooms.connectionNow?.('d').alive(), false);
+    assert.deepEqual(now, [
+      ['connection:d', 'relay', ['v', 's', 'text'], 'connection:d'],
+      ['connection:d', 'alive', [], 'connection:d'],
+    ]);
+  });
+
+  test('without callNow there is no synchronous route', () => {
+    assert.equal(roomsVia(async () => undefined).connectionNow, undefined);
+  });
+});

@@ -50,6 +50,9 @@ export interface RoomAddress {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[], address: RoomAddress) => Promise<unknown>;
 
+/** The same call answered at once, which only a host running the room in this process can do. */
+export type RoomCallNow = (id: string, method: string, args: unknown[], address: RoomAddress) => unknown;
+
 /** Names looked up on any object by the language or by Node, never room methods. */
 const NOT_METHODS = new Set(['then', '__proto__', 'constructor', 'toJSON', 'toString', 'valueOf', 'inspect']);
 
@@ -58,13 +61,14 @@ const STUBS_PER_KIND = 1024;
 
 /**
  * Typed stubs over a host's `call`, so rooms address each other by name, never by reference. A stub is
- * a small `{ id, route }` object; its methods live on one prototype per kind, each made the first time it is
- * asked for (a Proxy at the end of the prototype chain makes them) and then found like any method, so
- * a call makes no Proxy trap. A stub is also the `RoomAddress` its calls pass to the host. Stubs of recently used rooms are kept (the oldest made is dropped first):
- * a kept stub's id is hashed once, not on every call.
+ * a small `{ id, route }` object; its methods live on one prototype per kind, each made the first time
+ * it is asked for (a Proxy at the end of the prototype chain makes them) and then found like any
+ * method, so a call makes no Proxy trap. A stub is also the `RoomAddress` its calls pass to the host.
+ * Stubs of recently used rooms are kept (the oldest made is dropped first): a kept stub's id is hashed
+ * once, not on every call. With `callNow`, connection rooms can also be called synchronously.
  */
-export function roomsVia(call: RoomCall): Rooms {
-  const kind = <T>(toId: (name: string) => string) => {
+export function roomsVia(call: RoomCall, callNow?: RoomCallNow): Rooms {
+  const kind = <T>(toId: (name: string) => string, invoke: RoomCall | RoomCallNow = call) => {
     const methods: Record<string, unknown> = Object.create(
       new Proxy(
         {},
@@ -74,7 +78,7 @@ export function roomsVia(call: RoomCall): Rooms {
             // defining `__proto__` would replace the prototype itself.
             if (typeof property !== 'string' || NOT_METHODS.has(property)) return undefined;
             const method = function (this: RoomAddress, ...args: unknown[]) {
-              return call(this.id, property, args, this);
+              return invoke(this.id, property, args, this);
             };
             Object.defineProperty(methods, property, { value: method });
             return method;
@@ -95,11 +99,13 @@ export function roomsVia(call: RoomCall): Rooms {
     };
   };
   const directory = kind<DirectoryApi>(roomId.directory);
-  return {
+  const rooms: Rooms = {
     device: kind<DeviceRoomApi>(roomId.device),
     connection: kind<ConnectionRoomApi>(roomId.connection),
     user: kind<UserRoomApi>(roomId.user),
     limiter: kind<LimiterApi>(roomId.limiter),
     directory: () => directory(''),
   };
+  if (callNow) rooms.connectionNow = kind<ConnectionRoomApi>(roomId.connection, callNow) as unknown as Rooms['connectionNow'];
+  return rooms;
 }

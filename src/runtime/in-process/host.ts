@@ -180,13 +180,18 @@ export class InProcessHost {
 
   readonly call = (id: string, method: string, args: unknown[], address?: RoomAddress): Promise<unknown> => {
     try {
-      const room = this.routeOf(id, address).room as unknown as Record<string, unknown>;
-      const fn = room[method];
-      if (typeof fn !== 'function') throw new TypeError(`room ${id} has no method ${method}`);
-      return Promise.resolve(fn.apply(room, args));
+      return Promise.resolve(this.callNow(id, method, args, address));
     } catch (error) {
       return Promise.reject(error);
     }
+  };
+
+  /** `call`, answered at once; throws what the method throws. */
+  readonly callNow = (id: string, method: string, args: unknown[], address?: RoomAddress): unknown => {
+    const room = this.routeOf(id, address).room as unknown as Record<string, unknown>;
+    const fn = room[method];
+    if (typeof fn !== 'function') throw new TypeError(`room ${id} has no method ${method}`);
+    return fn.apply(room, args);
   };
 
   connect(roomId: string, connId: string, socket: HostSocket, info: ConnectInfo): SocketEvents {
@@ -230,7 +235,8 @@ export class InProcessHost {
   private routeOf(id: string, address: RoomAddress | undefined): HostedRoom {
     const kept = address?.route as HostedRoom | undefined;
     if (kept?.loaded) {
-      kept.usedAt = Date.now();
+      // A room with a socket is never evicted, and its last close stamps it: no clock read per relay.
+      if (kept.sockets.size === 0) kept.usedAt = Date.now();
       return kept;
     }
     const hosted = this.entry(id);
