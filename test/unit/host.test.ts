@@ -22,7 +22,7 @@ function boot(name: string) {
   const services: Services = {
     config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000', MAX_SOCKETS_PER_USER: '2' }),
     log: createLogger('silent'),
-    rooms: roomsVia(host.call),
+    rooms: roomsVia(host.call, host.callNow),
     clock: { now: Date.now },
     tokens: tokenKey('x'.repeat(32), 60),
   };
@@ -102,14 +102,27 @@ describe('InProcessHost', () => {
 
   test('a stub keeps the room it reached while the room is in memory, and lets go of it on eviction', async () => {
     const { host, rooms, store } = boot('route');
-    const stub = rooms.device('cam') as unknown as { route: unknown };
+    const routed = (stub: unknown) => (stub as { route?: { hosted?: unknown } }).route?.hosted !== undefined;
     await rooms.device('cam').register(registration);
-    assert.ok(stub.route, 'the host kept the entry on the stub');
+    assert.ok(routed(rooms.device('cam')), 'the host kept the entry on the stub');
     host.evictIdle(Date.now() + 5_000);
-    assert.equal(stub.route, undefined, 'an evicted room is not kept alive by its stub');
+    assert.ok(!routed(rooms.device('cam')), 'an evicted room is not kept alive by its stub');
     assert.equal((await rooms.device('cam').info())?.name, 'Cam');
     assert.ok(host.loadedRooms().includes('device:cam'), 'the call reached the room rebuilt in the host, not the evicted one');
-    assert.ok(stub.route);
+    assert.ok(routed(rooms.device('cam')));
+
+    // A connection room is reached both ways; when its socket closes, both stubs let go of it.
+    const events = host.connect(
+      'connection:x',
+      'x',
+      { send() {}, close() {}, bufferedAmount: 0 },
+      { path: '/ws/viewer', clientAddress: 'test' },
+    );
+    assert.equal(await rooms.connection('x').alive(), true);
+    assert.equal(rooms.connectionNow?.('x').alive(), true);
+    assert.ok(routed(rooms.connection('x')) && routed(rooms.connectionNow?.('x')));
+    events.close(1000, 'bye');
+    assert.ok(!routed(rooms.connection('x')) && !routed(rooms.connectionNow?.('x')));
     host.shutdown('test');
     store.close();
   });
