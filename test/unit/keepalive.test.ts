@@ -19,18 +19,25 @@ class FakeSocket extends EventEmitter {
   }
 }
 
+/** Ten slices, ticking so rarely that only the test's own tick() calls run. */
 function setup(count: number) {
-  const clients = new Set<WebSocket>();
-  // An interval long enough that only the test's own tick() calls run.
-  const keepAlive = new KeepAlive({ clients }, 3_600_000);
+  const keepAlive = new KeepAlive(3_600_000, 360_000);
   const sockets = Array.from({ length: count }, () => {
     const socket = new FakeSocket();
-    const ws = socket as unknown as WebSocket;
-    clients.add(ws);
-    keepAlive.track(ws);
+    keepAlive.track(socket as unknown as WebSocket);
     return socket;
   });
   return { keepAlive, sockets };
+}
+
+function pingsPerTick(keepAlive: KeepAlive, sockets: FakeSocket[], ticks: number): number[] {
+  const perTick: number[] = [];
+  for (let tick = 0; tick < ticks; tick++) {
+    const before = sockets.reduce((sum, s) => sum + s.pings, 0);
+    keepAlive.tick();
+    perTick.push(sockets.reduce((sum, s) => sum + s.pings, 0) - before);
+  }
+  return perTick;
 }
 
 const stops: KeepAlive[] = [];
@@ -39,17 +46,32 @@ after(() => {
 });
 
 describe('KeepAlive', () => {
-  test('spreads one round of pings over ten ticks instead of pinging everyone at once', () => {
+  test('spreads one round of pings over its slices instead of pinging everyone at once', () => {
     const { keepAlive, sockets } = setup(100);
     stops.push(keepAlive);
-    const perTick: number[] = [];
-    for (let tick = 0; tick < 10; tick++) {
-      const before = sockets.reduce((sum, s) => sum + s.pings, 0);
-      keepAlive.tick();
-      perTick.push(sockets.reduce((sum, s) => sum + s.pings, 0) - before);
-    }
-    assert.deepEqual(perTick, Array(10).fill(10));
+    assert.deepEqual(pingsPerTick(keepAlive, sockets, 10), Array(10).fill(10));
     assert.ok(sockets.every((s) => s.pings === 1));
+  });
+
+  test('has a slice per 100 ms of the interval, so a tick pings a few sockets however many are open', () => {
+    const keepAlive = new KeepAlive(30_000);
+    stops.push(keepAlive);
+    const sockets = Array.from({ length: 3_000 }, () => new FakeSocket());
+    for (const socket of sockets) keepAlive.track(socket as unknown as WebSocket);
+    const perTick = pingsPerTick(keepAlive, sockets, 300);
+    assert.deepEqual(perTick, Array(300).fill(10));
+  });
+
+  test('forgets a socket once it closes', () => {
+    const { keepAlive, sockets } = setup(20);
+    stops.push(keepAlive);
+    const [closed, open] = sockets as [FakeSocket, FakeSocket];
+    closed.emit('close');
+    for (let tick = 0; tick < 20; tick++) keepAlive.tick();
+    assert.equal(closed.pings, 0);
+    assert.equal(closed.terminated, false);
+    assert.equal(open.pings, 1);
+    assert.equal(open.terminated, true);
   });
 
   test('terminates a socket that neither answered its ping nor sent anything', () => {

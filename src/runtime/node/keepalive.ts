@@ -6,45 +6,45 @@ import type { WebSocket } from 'ws';
  * (websockets/ws#759). Every socket is pinged once per interval; one that has not answered (pong or
  * any frame) since its previous ping is terminated, which runs the normal close handling.
  *
- * The sockets are split into slices pinged one after another across the interval, not all at once:
- * a ping is a write, and pinging 2,000 sockets in one go stalled everything else for 60 ms
- * (docs/performance.md).
+ * The sockets are dealt into slices, one pinged every TICK_MS, so the pings of an interval are spread
+ * evenly across it: a ping is a write of its own (about 15 µs here). Pinging 2,000 sockets in one go
+ * stalled everything else for 60 ms; a tenth of them every tenth of the interval still held the event
+ * loop for 3–4 ms every 3 s at 2,000 sockets and 15–18 ms at 10,000 (docs/performance.md).
  */
 
-const SLICES = 10;
+/** How often a slice is pinged: a few sockets at a time, even with tens of thousands open. */
+const TICK_MS = 100;
 const alive = Symbol('alive');
 const slice = Symbol('slice');
 
 interface Tracked {
   [alive]?: boolean;
-  [slice]?: number;
-}
-
-/** What the keepalive needs of `ws`'s server: its set of open sockets. */
-export interface SocketSet {
-  readonly clients: Set<WebSocket>;
+  [slice]?: Set<WebSocket>;
 }
 
 export class KeepAlive {
+  private readonly slices: Set<WebSocket>[];
   private nextSlice = 0;
   private turn = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(
-    private readonly wss: SocketSet,
-    intervalMs: number,
-  ) {
-    this.timer = setInterval(() => this.tick(), intervalMs / SLICES);
+  constructor(intervalMs: number, tickMs = TICK_MS) {
+    const count = Math.max(1, Math.round(intervalMs / tickMs));
+    this.slices = Array.from({ length: count }, () => new Set<WebSocket>());
+    this.timer = setInterval(() => this.tick(), intervalMs / count);
     this.timer.unref();
   }
 
-  /** A new socket: alive, in the next slice. */
+  /** A new socket: alive, in the next slice, until it closes. */
   track(ws: WebSocket): void {
     const tracked = ws as WebSocket & Tracked;
+    const into = this.slices[this.nextSlice] as Set<WebSocket>;
+    this.nextSlice = (this.nextSlice + 1) % this.slices.length;
     tracked[alive] = true;
-    tracked[slice] = this.nextSlice;
-    this.nextSlice = (this.nextSlice + 1) % SLICES;
+    tracked[slice] = into;
+    into.add(ws);
     ws.on('pong', markAlive);
+    ws.on('close', untrack);
   }
 
   /** Any frame from the peer proves it is there; the adapter calls this for each one it reads. */
@@ -52,13 +52,12 @@ export class KeepAlive {
     (ws as WebSocket & Tracked)[alive] = true;
   }
 
-  /** One slice's turn: called every interval / SLICES. */
+  /** One slice's turn: called every interval / slices. */
   tick(): void {
-    const turn = this.turn;
-    this.turn = (turn + 1) % SLICES;
-    for (const ws of this.wss.clients) {
+    const sockets = this.slices[this.turn] as Set<WebSocket>;
+    this.turn = (this.turn + 1) % this.slices.length;
+    for (const ws of sockets) {
       const tracked = ws as WebSocket & Tracked;
-      if (tracked[slice] !== turn) continue;
       if (!tracked[alive]) {
         ws.terminate();
         continue;
@@ -75,4 +74,8 @@ export class KeepAlive {
 
 function markAlive(this: WebSocket): void {
   (this as WebSocket & Tracked)[alive] = true;
+}
+
+function untrack(this: WebSocket): void {
+  (this as WebSocket & Tracked)[slice]?.delete(this);
 }

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   );
 
   const upgrades = new NodeUpgrades(config.maxMessageBytes);
-  const keepAlive = new KeepAlive(upgrades.wss, Math.max(1000, config.heartbeatTimeoutMs / 3));
+  const keepAlive = new KeepAlive(Math.max(1000, config.heartbeatTimeoutMs / 3));
   const { host, app } = await createLocalServer({
     config,
     log,
