@@ -35,6 +35,12 @@ interface Target extends ConnectedTarget {
   windows: [number, number][];
   /** The latencies of each window (turn) alone: how much the machine varied between turns. */
   turnLatencies: Samples[];
+  /**
+   * How late this process sent each turn's frames against their schedule. When it stalls, the frames
+   * it owes go out together and the target works them off as one burst: in one run, 8 turns whose
+   * frames went out with a p99 lateness of 8–56 ms had latency p99s of 10–39 ms.
+   */
+  turnSendLateness: Samples[];
   sentInWindow: number;
   delivered: number;
   cpuSeconds: number;
@@ -54,6 +60,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       latencies: new Samples(expected),
       windows: [],
       turnLatencies: [],
+      turnSendLateness: [],
       sentInWindow: 0,
       delivered: 0,
       cpuSeconds: 0,
@@ -94,6 +101,7 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
       perSecond: target.delivered / seconds,
       latency: summarize(target.latencies.values()),
       turnP99: target.turnLatencies.map((turn) => Number(summarize(turn.values()).p99.toFixed(2))),
+      turnSendLateP99: target.turnSendLateness.map((turn) => Number(summarize(turn.values()).p99.toFixed(2))),
       serverCpu: Number((target.cpuSeconds / target.cpuReadSeconds).toFixed(2)),
       serverWaiting: Number((target.waitingSeconds / target.cpuReadSeconds).toFixed(3)),
     };
@@ -125,9 +133,11 @@ async function drive(target: Target, rate: number, warmupMs: number, measureMs: 
   const start = performance.now();
   const windowStart = start + warmupMs;
   const windowEnd = windowStart + measureMs;
+  const lateness = new Samples(measured ? (target.pairs.length * rate * measureMs) / 1000 : 0);
   if (measured) {
     target.windows.push([windowStart, windowEnd]);
     target.turnLatencies.push(new Samples((target.pairs.length * rate * measureMs) / 1000));
+    target.turnSendLateness.push(lateness);
   }
   target.pairs.forEach((pair, i) => {
     pair.next = start + (i / target.pairs.length) * period;
@@ -158,7 +168,10 @@ async function drive(target: Target, rate: number, warmupMs: number, measureMs: 
           // Rounded as the stamp is, so a frame counted as sent in the window is also recorded in it.
           const t = Math.round(performance.now() * 1000) / 1000;
           pair.viewer.send(frameAt(pair, t));
-          if (measured && t >= windowStart && t <= windowEnd) target.sentInWindow++;
+          if (measured && t >= windowStart && t <= windowEnd) {
+            target.sentInWindow++;
+            lateness.push(t - pair.next);
+          }
           pair.next += period;
         }
       }

@@ -68,6 +68,16 @@ function ratioRow(
   });
 }
 
+/** Each target's turn p99s with, in brackets, how late the load generator sent that turn's frames. */
+function turnSummary(rates: Record<string, unknown>): string {
+  return Object.entries(rates)
+    .map(([target, result]) => {
+      const { turnP99, turnSendLateP99 } = result as { turnP99: number[]; turnSendLateP99: number[] };
+      return `${target} ${turnP99.map((p99, i) => `${p99} (${turnSendLateP99[i]})`).join(', ')}`;
+    })
+    .join('; ');
+}
+
 async function scenario(name: string, body: () => Promise<void>): Promise<void> {
   if (options.only.length && !options.only.includes(name)) return;
   const started = Date.now();
@@ -337,6 +347,7 @@ async function main(): Promise<void> {
         );
         ratioRow(label, 'p99 one-way ms', les.p99, jls.p99, 'JSON forwarder');
         if (el.lost || pl.lost) log(`${label}: lost edgecam ${el.lost}, raw ${pl.lost}`);
+        log(`${label}: turn p99s ms (load generator's send lateness p99 in brackets): ${turnSummary(rates)}`);
       }
     });
 

@@ -75,11 +75,13 @@ test('npm run bench -- --smoke completes with every scenario in the table and th
     assert.equal(results.runtime, 'node');
     assertRows(results, ['broadcast', 'connect', 'idle', 'relay']);
     // Both relays measure the targets in turns and report each turn: two per target in a smoke run.
-    const rate = results.details.relay_rate_K5 as Record<string, { turnP99: number[] }>;
+    const rate = results.details.relay_rate_K5 as Record<string, { turnP99: number[]; turnSendLateP99: number[] }>;
     const max = results.details.relay_max_K5 as unknown as Record<string, { turnPerSecond: number[] }>;
     for (const target of ['edgecam', 'pass', 'json']) {
       const turns = rate[target]?.turnP99 ?? [];
       assert.ok(turns.length === 2 && turns.every((p99) => p99 > 0), `${target} turnP99 ${JSON.stringify(turns)}`);
+      const late = rate[target]?.turnSendLateP99 ?? [];
+      assert.ok(late.length === 2 && late.every((p99) => p99 >= 0), `${target} turnSendLateP99 ${JSON.stringify(late)}`);
       const rates = max[target]?.turnPerSecond ?? [];
       assert.ok(
         rates.length === 2 && rates.every((perSecond) => perSecond > 0),
