@@ -28,6 +28,8 @@ export interface RelayRateTask {
 
 /** Between turns: what is in flight arrives and the server idles before the next target's turn. */
 const DRAIN_MS = 300;
+/** Within DRAIN_MS: after this long, what was sent in the window has arrived and may be collected. */
+const IN_FLIGHT_MS = 100;
 
 interface Target extends ConnectedTarget {
   latencies: Samples;
@@ -84,7 +86,13 @@ export async function runRelayRate(task: RelayRateTask): Promise<Record<string, 
   for (let turn = 0; turn < task.turns; turn++) {
     for (let k = 0; k < targets.length; k++) {
       await drive(targets[(turn + k) % targets.length] as Target, task.rate, task.warmupMs, turnMs);
-      await sleep(DRAIN_MS);
+      // This process's own major collections (weak callbacks and incremental marking, 20-40 ms of lag)
+      // fell inside windows, and the frames it owed meanwhile went out as one burst. Collected here,
+      // between turns, the turns whose frames went out over 10 ms late (p99) fell from 8 and 5 of 15
+      // to 1 and 1 in two runs each way.
+      await sleep(IN_FLIGHT_MS);
+      collectGarbage();
+      await sleep(DRAIN_MS - IN_FLIGHT_MS);
     }
   }
 
