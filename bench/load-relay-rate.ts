@@ -28,7 +28,10 @@ export interface RelayRateTask {
 
 /** Between turns: what is in flight arrives and the server idles before the next target's turn. */
 const DRAIN_MS = 300;
-/** Within DRAIN_MS: after this long, what was sent in the window has arrived and may be collected. */
+/**
+ * Within DRAIN_MS: the load generator collects its garbage this long after a window, once what was sent
+ * in it has normally arrived (a frame still in flight then is recorded after the collection, later).
+ */
 const IN_FLIGHT_MS = 100;
 
 interface Target extends ConnectedTarget {
