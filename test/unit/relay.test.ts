@@ -149,6 +149,21 @@ for (const now of [false, true]) {
       stop();
     });
 
+    test("the other party's stub is looked up on the first signal of a session, not on every one", async () => {
+      const { rooms, device, viewer, session, stop } = await watching('stub-kept', now);
+      const lookups: string[] = [];
+      const spy = <T>(lookup: (id: string) => T) => (id: string) => {
+        lookups.push(id);
+        return lookup(id);
+      };
+      if (rooms.connectionNow) rooms.connectionNow = spy(rooms.connectionNow);
+      rooms.connection = spy(rooms.connection);
+      for (let i = 0; i < 3; i++) viewer.send('signal_ice', ice(session));
+      for (let i = 0; i < 3; i++) await device.socket.next('signal_ice');
+      assert.deepEqual(lookups, ['d']);
+      stop();
+    });
+
     test('a signal to a device whose socket vanished without a close marks it offline and ends the session', async () => {
       const { rooms, vanished, viewer, session, stop } = await watching('device-gone', now);
       vanished.add('connection:d');

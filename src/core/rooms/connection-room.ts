@@ -5,7 +5,7 @@ import { errorFrame, frame } from '../envelope/frame.ts';
 import { describeIssues, Envelope, Payloads } from '../envelope/schema.ts';
 import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
-import type { ConnectInfo, Connection } from '../ports.ts';
+import type { ConnectInfo, Connection, Remote } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { StateOutbox } from '../state/outbox.ts';
@@ -21,11 +21,22 @@ import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubsc
 
 type Role = 'device' | 'viewer';
 
-/** A watch session as one of its two sockets knows it. */
+/** A watch session as one of its two sockets knows it. Made only by `newSession`: one shape. */
 interface Session {
   device: string;
   /** The connection room of the other party: signals go there directly, not through the device room. */
   peer: string;
+  /**
+   * Its stub, looked up on the first signal and kept for the session's life. Looked up on every signal,
+   * it came from a cache of the 1,024 rooms of each kind used last: with more sessions relaying at once
+   * than that, every signal missed it, made a new stub and looked the room up again by id.
+   */
+  peerNow: ConnectionRoomApi | undefined;
+  peerRemote: Remote<ConnectionRoomApi> | undefined;
+}
+
+function newSession(device: string, peer: string): Session {
+  return { device, peer, peerNow: undefined, peerRemote: undefined };
 }
 
 /**
@@ -164,7 +175,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (!socket || this.closed) return false;
     if (change) {
       const sessions = new Map(socket.state.sessions);
-      if (change.add) sessions.set(change.add.session, { device: socket.state.device ?? '', peer: change.add.peer });
+      if (change.add) sessions.set(change.add.session, newSession(socket.state.device ?? '', change.add.peer));
       if (change.remove) sessions.delete(change.remove);
       this.update(socket, { sessions });
     }
@@ -361,8 +372,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (this.closed) return this.services.rooms.device(deviceId).viewerGone(this.name, [result.session_id]);
     // Watching subscribes to the device's state and status too (the device room did its part).
     const subscriptions = [...new Set([...socket.state.subscriptions, deviceId])];
-    const session: Session = { device: deviceId, peer: result.link };
-    this.update(socket, { sessions: new Map(socket.state.sessions).set(result.session_id, session), subscriptions });
+    const sessions = new Map(socket.state.sessions).set(result.session_id, newSession(deviceId, result.link));
+    this.update(socket, { sessions, subscriptions });
     socket.send(
       frame(
         'watch_ready',
@@ -390,14 +401,15 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const { rooms } = this.services;
     const text = frame(message.type, payload);
     if (rooms.connectionNow) {
+      session.peerNow ??= rooms.connectionNow(session.peer);
       try {
-        if (!rooms.connectionNow(session.peer).relay(this.name, sessionId, text)) this.signalLost(session, sessionId);
+        if (!session.peerNow.relay(this.name, sessionId, text)) this.signalLost(session, sessionId);
       } catch (error) {
         this.logFailure(error);
       }
     } else {
-      rooms
-        .connection(session.peer)
+      session.peerRemote ??= rooms.connection(session.peer);
+      session.peerRemote
         .relay(this.name, sessionId, text)
         .then((delivered) => delivered || this.signalLost(session, sessionId), this.logFailure);
     }
