@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cpuSeconds } from './proc-stat.ts';
 
 /** Child processes of the bench: started pinned to a core where possible, always killed at the end. */
@@ -159,6 +161,8 @@ export function rssKb(pid: number): number {
  * Runs one load-generator task (bench/load.ts) in its own process on `core`; resolves with its result.
  * `onReady` runs when the task prints READY (the idle task), and the task is released when it resolves.
  */
+let tasks = 0;
+
 export function runLoad(
   task: object,
   core: number,
@@ -167,9 +171,13 @@ export function runLoad(
   onReady?: (info: Record<string, unknown>) => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const [cmd, ...args] = wrapped(core, fds, [process.execPath, ...LOAD_NODE_FLAGS, '--import', 'tsx', 'bench/load.ts']);
+  // In a file, not the environment: one environment string holds at most 128 KiB on Linux, and the
+  // task of 2,000 relay pairs (their ids and tokens) is larger (spawn failed with E2BIG).
+  const taskFile = join(tmpdir(), `edgecam-bench-task-${process.pid}-${++tasks}.json`);
+  writeFileSync(taskFile, JSON.stringify(task));
   const child = spawn(cmd as string, args, {
     cwd: root,
-    env: { ...process.env, BENCH_TASK: JSON.stringify(task) },
+    env: { ...process.env, BENCH_TASK_FILE: taskFile },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
@@ -210,6 +218,7 @@ export function runLoad(
     child.once('exit', (code) => {
       clearTimeout(timer);
       children.delete(child);
+      rmSync(taskFile, { force: true });
       if (code === 0 && result) resolve(result);
       else reject(new Error(`load task exited with ${code}:\n${stderr.slice(-2000)}`));
     });
