@@ -152,15 +152,38 @@ for (const now of [false, true]) {
     test("the other party's stub is looked up on the first signal of a session, not on every one", async () => {
       const { rooms, device, viewer, session, stop } = await watching('stub-kept', now);
       const lookups: string[] = [];
-      const spy = <T>(lookup: (id: string) => T) => (id: string) => {
-        lookups.push(id);
-        return lookup(id);
-      };
+      const spy =
+        <T>(lookup: (id: string) => T) =>
+        (id: string) => {
+          lookups.push(id);
+          return lookup(id);
+        };
       if (rooms.connectionNow) rooms.connectionNow = spy(rooms.connectionNow);
       rooms.connection = spy(rooms.connection);
       for (let i = 0; i < 3; i++) viewer.send('signal_ice', ice(session));
       for (let i = 0; i < 3; i++) await device.socket.next('signal_ice');
       assert.deepEqual(lookups, ['d']);
+      stop();
+    });
+
+    test('a state change reaches a subscriber through the stub kept when it subscribed, with no lookup', async () => {
+      const { rooms, viewer, stop } = await watching('subscriber-stub-kept', now);
+      const lookups: string[] = [];
+      const lookup = rooms.connection;
+      rooms.connection = (id: string) => {
+        lookups.push(id);
+        return lookup(id);
+      };
+      const admin = { kind: 'user', username: 'root', role: 'admin' } as const;
+      for (let i = 0; i < 3; i++) {
+        await rooms.device('cam').applyChanges(admin, { brightness: 10 + i });
+        assert.deepEqual((await viewer.socket.next('state')).payload.state, { brightness: 10 + i });
+      }
+      // (The device's own connection is looked up for its `settings`: one room, always in the cache.)
+      assert.deepEqual(
+        lookups.filter((id) => id === 'v'),
+        [],
+      );
       stop();
     });
 

@@ -83,7 +83,14 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   private link = this.ctx.storage.get<Link>('link');
   private lastSeen = this.ctx.storage.get<number>('last_seen');
   private readonly store = new StateStore(this.ctx.storage, this.services.config.stateLogSize);
-  private readonly subscribers = new Set([...this.ctx.storage.list('sub:').keys()].map((key) => key.slice(4)));
+  /**
+   * Envelope subscribers by connection room, with the stub each broadcast calls. Kept here: looked up
+   * per broadcast, the stubs came from a cache of the 1,024 rooms of each kind used last, which more
+   * subscribers than that missed on every change (a new stub and a lookup by id each, per subscriber).
+   */
+  private readonly subscribers = new Map(
+    [...this.ctx.storage.list('sub:').keys()].map((key) => [key.slice(4), this.rooms.connection(key.slice(4))] as const),
+  );
   private readonly sessions = new WatchSessions(this);
   private readonly apiV1 = new ApiV1(this.stateHost());
   private readonly camera = new CameraChannel(this.cameraHost(), () => this.sockets('camera'));
@@ -264,12 +271,13 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   subscribe(conn: string, since: number | undefined): boolean {
     if (!this.registration) return false;
-    if (!this.subscribers.has(conn)) {
-      this.subscribers.add(conn);
+    let target = this.subscribers.get(conn);
+    if (!target) {
+      target = this.rooms.connection(conn);
+      this.subscribers.set(conn, target);
       this.ctx.storage.put(`sub:${conn}`, 1);
     }
     // Delivered from here, not returned, so it can never overtake a later broadcast to this subscriber.
-    const target = this.rooms.connection(conn);
     const catchUp = this.store.since(since);
     if (catchUp.snapshot) {
       target.deliver(this.stateFrame(catchUp.state, catchUp.seq, true)).catch(this.logFailure);
@@ -353,9 +361,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     const apiV1 = JSON.stringify({ ...changes, seq });
     for (const conn of this.sockets('api-v1')) this.outbox.send(conn, conn.id, changes, seq, apiV1);
     const envelope = this.stateFrame(changes, seq, false);
-    for (const conn of this.subscribers) {
-      this.rooms
-        .connection(conn)
+    for (const [conn, target] of this.subscribers) {
+      target
         .deliverState(envelope, this.deviceId, changes, seq)
         .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
@@ -383,9 +390,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   private toSubscribers(message: string): void {
-    for (const conn of this.subscribers) {
-      this.rooms
-        .connection(conn)
+    for (const [conn, target] of this.subscribers) {
+      target
         .deliver(message)
         .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
