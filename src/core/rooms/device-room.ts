@@ -362,9 +362,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     for (const conn of this.sockets('api-v1')) this.outbox.send(conn, conn.id, changes, seq, apiV1);
     const envelope = this.stateFrame(changes, seq, false);
     for (const [conn, target] of this.subscribers) {
-      target
-        .deliverState(envelope, this.deviceId, changes, seq)
-        .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
+      target.deliverState(envelope, this.deviceId, changes, seq).then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
     // The device's own report needs no echo.
     if (actor.kind !== 'device') {
@@ -391,9 +389,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   private toSubscribers(message: string): void {
     for (const [conn, target] of this.subscribers) {
-      target
-        .deliver(message)
-        .then((ok) => ok || this.unsubscribe(conn), this.logFailure);
+      target.deliver(message).then((ok) => ok || this.unsubscribe(conn), this.logFailure);
     }
   }
 
