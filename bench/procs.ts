@@ -157,12 +157,13 @@ export function rssKb(pid: number): number {
   return Number(match[1]);
 }
 
+/** Load tasks started so far: each one's file gets its own name. */
+let tasks = 0;
+
 /**
  * Runs one load-generator task (bench/load.ts) in its own process on `core`; resolves with its result.
  * `onReady` runs when the task prints READY (the idle task), and the task is released when it resolves.
  */
-let tasks = 0;
-
 export function runLoad(
   task: object,
   core: number,

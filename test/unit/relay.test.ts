@@ -122,6 +122,20 @@ async function watching(name: string, now: boolean) {
   return { rooms, calls, vanished, broken, device, viewer, session, stop };
 }
 
+/** Records every connection room whose stub `rooms` is asked for from now on, by either kind of hop. */
+function recordLookups(rooms: Services['rooms']): string[] {
+  const lookups: string[] = [];
+  const spy =
+    <T>(lookup: (id: string) => T) =>
+    (id: string) => {
+      lookups.push(id);
+      return lookup(id);
+    };
+  if (rooms.connectionNow) rooms.connectionNow = spy(rooms.connectionNow);
+  rooms.connection = spy(rooms.connection);
+  return lookups;
+}
+
 const ice = (session: string) => ({ session_id: session, candidate: { candidate: 'candidate:1 1 udp 1 10.0.0.1 9 typ host' } });
 
 for (const now of [false, true]) {
@@ -151,15 +165,7 @@ for (const now of [false, true]) {
 
     test("the other party's stub is looked up on the first signal of a session, not on every one", async () => {
       const { rooms, device, viewer, session, stop } = await watching('stub-kept', now);
-      const lookups: string[] = [];
-      const spy =
-        <T>(lookup: (id: string) => T) =>
-        (id: string) => {
-          lookups.push(id);
-          return lookup(id);
-        };
-      if (rooms.connectionNow) rooms.connectionNow = spy(rooms.connectionNow);
-      rooms.connection = spy(rooms.connection);
+      const lookups = recordLookups(rooms);
       for (let i = 0; i < 3; i++) viewer.send('signal_ice', ice(session));
       for (let i = 0; i < 3; i++) await device.socket.next('signal_ice');
       assert.deepEqual(lookups, ['d']);
@@ -168,12 +174,7 @@ for (const now of [false, true]) {
 
     test('a state change reaches a subscriber through the stub kept when it subscribed, with no lookup', async () => {
       const { rooms, viewer, stop } = await watching('subscriber-stub-kept', now);
-      const lookups: string[] = [];
-      const lookup = rooms.connection;
-      rooms.connection = (id: string) => {
-        lookups.push(id);
-        return lookup(id);
-      };
+      const lookups = recordLookups(rooms);
       const admin = { kind: 'user', username: 'root', role: 'admin' } as const;
       for (let i = 0; i < 3; i++) {
         await rooms.device('cam').applyChanges(admin, { brightness: 10 + i });
