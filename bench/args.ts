@@ -31,6 +31,8 @@ export interface Options {
   only: string[];
   /** Node runtime only: write a V8 CPU profile of the server into this directory. */
   cpuProf: string | undefined;
+  /** Where to write allocation profiles of the server and the baselines (Node only). */
+  allocProf: string | undefined;
 }
 
 const list = (value: string) => value.split(',').map((v) => Number(v.trim()));
@@ -56,6 +58,7 @@ export function parseArgs(argv: string[]): Options {
         maxChanges: 50,
         only: [],
         cpuProf: undefined,
+        allocProf: undefined,
       }
     : {
         runtime: 'node',
@@ -75,6 +78,7 @@ export function parseArgs(argv: string[]): Options {
         maxChanges: 500,
         only: [],
         cpuProf: undefined,
+        allocProf: undefined,
       };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
@@ -99,6 +103,7 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === '--max-changes') options.maxChanges = Number(value);
     else if (flag === '--only') options.only = value.split(',').map((v) => v.trim());
     else if (flag === '--cpu-prof') options.cpuProf = value;
+    else if (flag === '--alloc-prof') options.allocProf = value;
     else throw new Error(`unknown flag ${flag}`);
   }
   return options;

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { inspectorUrl, sampleAllocations, topAllocators } from './alloc-prof.ts';
 import { parseArgs } from './args.ts';
 import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
 import {
@@ -115,6 +116,28 @@ async function api(
   return { status: response.status, body: ((await response.json().catch(() => null)) ?? {}) as Record<string, unknown> };
 }
 
+/**
+ * Samples the allocations of edgecam and of the baselines' process from now until the returned function
+ * is called, which writes both profiles and logs where each process allocated most.
+ */
+async function sampleBoth(dir: string, ...processes: Started[]): Promise<() => Promise<void>> {
+  mkdirSync(resolve(dir), { recursive: true });
+  const stops = await Promise.all(
+    processes.map((started, i) => {
+      const url = inspectorUrl(started.output());
+      if (!url) throw new Error(`no inspector URL in the output of ${started.pid}`);
+      return sampleAllocations(i === 0 ? 'edgecam' : 'baseline', url, resolve(dir));
+    }),
+  );
+  return async () => {
+    for (const stopOne of stops) {
+      const { file, profile } = await stopOne();
+      const top = topAllocators(profile, 8).map(({ share, where }) => `${(share * 100).toFixed(1)}% ${where}`);
+      log(`allocations sampled in ${file}; most by:\n  ${top.join('\n  ')}`);
+    }
+  };
+}
+
 /** `npm start`'s node arguments (V8 flags included), so the server is measured as it is shipped. */
 function startScriptArgs(): string[] {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -124,6 +147,8 @@ function startScriptArgs(): string[] {
 }
 
 async function main(): Promise<void> {
+  if (options.allocProf && options.runtime !== 'node')
+    throw new Error('--alloc-prof needs --runtime node: it uses the Node inspector');
   const dataDir = mkdtempSync(join(tmpdir(), 'edgecam-bench-'));
   const big = String(1_000_000_000);
   const serverCommand =
@@ -132,6 +157,7 @@ async function main(): Promise<void> {
       : [
           process.execPath,
           ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf)}`] : []),
+          ...(options.allocProf ? ['--inspect=127.0.0.1:0'] : []),
           ...startScriptArgs(),
         ];
   let server: Started | undefined;
@@ -170,6 +196,7 @@ async function main(): Promise<void> {
       [
         process.execPath,
         ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProf, 'baseline')}`] : []),
+        ...(options.allocProf ? ['--inspect=127.0.0.1:0'] : []),
         ...['--import', 'tsx', 'bench/baseline.ts'],
       ],
       { PORT: '0' },
@@ -220,6 +247,8 @@ async function main(): Promise<void> {
       result.settledMs = settledMs;
       return result;
     };
+
+    const stopSampling = options.allocProf ? await sampleBoth(options.allocProf, srv, raw) : undefined;
 
     await scenario('idle', async () => {
       const measure = async (target: 'edgecam' | 'raw', pid: number, url: string) => {
@@ -395,6 +424,7 @@ async function main(): Promise<void> {
         );
       }
     });
+    if (stopSampling) await stopSampling();
   } finally {
     if (server) await stop(server);
     if (baseline) await stop(baseline);

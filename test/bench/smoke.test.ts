@@ -99,3 +99,35 @@ test('npm run bench -- --runtime deno measures the server on Deno', { timeout: 5
     assertRows(results, ['connect', 'relay']);
   });
 });
+
+test('--alloc-prof samples where each process allocates, garbage included', { timeout: 58_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgecam-alloc-prof-'));
+  try {
+    await smoke(['--only', 'relay', '--alloc-prof', dir], 55_000, ({ stderr }) => {
+      assert.match(stderr, /allocations sampled in .*edgecam\.heapprofile; most by:/);
+      const share = (name: string, file: RegExp) => {
+        const profile = JSON.parse(readFileSync(join(dir, `${name}.heapprofile`), 'utf8')) as { head: Node };
+        let total = 0;
+        let matched = 0;
+        const visit = (node: Node) => {
+          total += node.selfSize;
+          if (file.test(node.callFrame.url)) matched += node.selfSize;
+          node.children.forEach(visit);
+        };
+        visit(profile.head);
+        return matched / total;
+      };
+      // A relayed signal's parse, checks and frame die young: sampled only with collected objects kept.
+      assert.ok(share('edgecam', /src\/core\/rooms\/connection-room\.ts$/) > 0.05, 'the relay path is in the profile');
+      assert.ok(share('baseline', /bench\/baseline\.ts$/) > 0.05, "the JSON forwarder's parse is in the profile");
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+interface Node {
+  callFrame: { url: string };
+  selfSize: number;
+  children: Node[];
+}
