@@ -22,7 +22,7 @@ interface Worker {
 let worker: Worker | undefined;
 
 function buildWorker(env: Env): Worker {
-  const services = createServices(env);
+  const services = createServices(env, 'worker');
   const app = createApp({
     services,
     runtime: 'workerd',

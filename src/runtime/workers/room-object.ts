@@ -112,7 +112,7 @@ export class RoomObject extends DurableObject<Env> {
     const stored = kv.get<string>(ROOM_ID_KEY);
     if (stored !== undefined && stored !== roomId) throw new Error(`object of room ${stored} called as ${roomId}`);
     const ephemeral = isEphemeral(roomId);
-    this.services = createServices(this.env);
+    this.services = createServices(this.env, 'durable-object');
     const ctx: RoomContext = {
       id: roomId,
       storage: ephemeral ? memoryStorage() : sqlStorage(this.ctx.storage),

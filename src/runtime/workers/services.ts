@@ -2,7 +2,8 @@ import { tokenKey } from '../../core/auth/tokens.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/log.ts';
 import type { Services } from '../../core/ports.ts';
-import { type RoomCall, roomsVia } from '../../core/rooms/index.ts';
+import { roomsVia } from '../../core/rooms/index.ts';
+import { roomCall } from './room-call.ts';
 import type { RoomObject } from './room-object.ts';
 
 /** Bindings from wrangler.toml, plus every environment variable and secret as a string. */
@@ -15,14 +16,13 @@ export function roomStub(env: Env, id: string) {
   return env.ROOMS.get(env.ROOMS.idFromName(id));
 }
 
-/** Rooms reach each other by JS RPC on the Durable Object that holds them. */
-export const roomCall =
-  (env: Env): RoomCall =>
-  (id, method, args) =>
-    roomStub(env, id).call(id, method, args) as Promise<unknown>;
-
-/** The same services in the Worker and in every Durable Object; throws ConfigError on a bad environment. */
-export function createServices(env: Env): Services {
+/**
+ * The same services in the Worker and in every Durable Object; throws ConfigError on a bad environment.
+ * A Durable Object calls other rooms through kept stubs (`roomCall`), so its calls to one room stay in
+ * order. The Worker makes a stub per call: one set of services serves all of an isolate's requests,
+ * and a stub made for one request cannot be used by another.
+ */
+export function createServices(env: Env, host: 'worker' | 'durable-object'): Services {
   const config = loadConfig(env);
   // There is no disk to keep a generated secret on, and every isolate must sign with the same key.
   if (!config.jwtSecret) {
@@ -33,7 +33,11 @@ export function createServices(env: Env): Services {
   return {
     config,
     log: createLogger(config.logLevel),
-    rooms: roomsVia(roomCall(env)),
+    rooms: roomsVia(
+      host === 'durable-object'
+        ? roomCall((id) => roomStub(env, id))
+        : (id, method, args) => roomStub(env, id).call(id, method, args) as Promise<unknown>,
+    ),
     clock: { now: Date.now },
     tokens: tokenKey(config.jwtSecret, config.tokenTtlS, config.tokenCacheSize),
   };
