@@ -259,6 +259,31 @@ describe('watch sessions', () => {
     device.close();
   });
 
+  test('after a session has relayed both ways, the device and the viewer can each start another', async () => {
+    // Each side keeps the other party's stub beside the session, in its socket's state. On Workers that
+    // state is serialised into the socket's attachment whenever it changes, and a stub in it broke the
+    // next watch of either side.
+    const first = await registerDevice(server.url, admin, 'cam-relayed');
+    const second = await registerDevice(server.url, admin, 'cam-relayed-too');
+    const device = await connectDevice(server.wsUrl, 'cam-relayed', first);
+    const otherDevice = await connectDevice(server.wsUrl, 'cam-relayed-too', second);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const session = await watch(viewer, device, 'cam-relayed');
+    device.envelope('signal_answer', { session_id: session, sdp: { type: 'answer', sdp: 'v=0' } });
+    await viewer.next('signal_answer');
+    viewer.envelope('signal_ice', { session_id: session, candidate: null });
+    await device.next('signal_ice');
+
+    const otherViewer = await connectViewer(server.wsUrl, admin);
+    await watch(otherViewer, device, 'cam-relayed', 'w2');
+    await watch(viewer, otherDevice, 'cam-relayed-too', 'w3');
+    device.envelope('signal_ice', { session_id: session, candidate: null });
+    assert.equal((await viewer.next('signal_ice')).payload.session_id, session, 'the first session still relays');
+    viewer.envelope('signal_ice', { session_id: session, candidate: null });
+    assert.equal((await device.next('signal_ice')).payload.session_id, session);
+    for (const socket of [device, otherDevice, viewer, otherViewer]) socket.close();
+  });
+
   test('one viewer socket watches two devices at once', async () => {
     const d1 = await connectDevice(server.wsUrl, 'cam-f', keys['cam-f'] as string);
     const d2 = await connectDevice(server.wsUrl, 'cam-g', keys['cam-g'] as string);

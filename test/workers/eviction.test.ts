@@ -68,6 +68,13 @@ test('a session survives the eviction of every room it touches', { timeout: 60_0
   await device.next('watch_request');
   device.envelope('signal_answer', { session_id: session, sdp: { type: 'answer', sdp: 'v=0' } });
   await viewer.next('signal_answer');
+  // A second session changes the device socket's state after its side of the first has relayed, so the
+  // state is serialised again into the socket's attachment: whatever the relay keeps must not be in it.
+  const second = await connectViewer(ws, admin);
+  sockets.push(second);
+  second.envelope('watch_request', { device_id: 'cam' });
+  await second.next('watch_ready');
+  await device.next('watch_request');
   await api(base, 'PATCH', '/api/devices/cam/state', { token: admin, body: { brightness: 21 } });
   assert.deepEqual((await device.next('settings')).payload.settings, { brightness: 21 });
 
@@ -77,6 +84,8 @@ test('a session survives the eviction of every room it touches', { timeout: 60_0
 
   viewer.envelope('signal_ice', { session_id: session, candidate: null });
   assert.equal((await device.next('signal_ice', 10_000)).payload.session_id, session, 'the relay still works');
+  device.envelope('signal_ice', { session_id: session, candidate: null });
+  assert.equal((await viewer.next('signal_ice', 10_000)).payload.session_id, session, 'both ways');
   await api(base, 'PATCH', '/api/devices/cam/state', { token: admin, body: { contrast: 22 } });
   assert.deepEqual((await device.next('settings', 10_000)).payload.settings, { contrast: 22 });
   const state = (await api(base, 'GET', '/api/devices/cam/state', { token: admin })).body;

@@ -21,22 +21,31 @@ import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubsc
 
 type Role = 'device' | 'viewer';
 
+/**
+ * Where a session keeps the other party's stub. Symbol keys, because the session lives in the socket's
+ * state, which Workers serialises into the socket's attachment, and a serialisation skips them: a stub
+ * does not survive one (it comes back as a plain object without its methods), and one holding a
+ * Durable Object stub cannot be serialised at all.
+ */
+const peerNow = Symbol('peerNow');
+const peerRemote = Symbol('peerRemote');
+
 /** A watch session as one of its two sockets knows it. Made only by `newSession`: one shape. */
 interface Session {
   device: string;
   /** The connection room of the other party: signals go there directly, not through the device room. */
   peer: string;
   /**
-   * Its stub, looked up on the first signal and kept for the session's life. Looked up on every signal,
-   * it came from a cache of the 1,024 rooms of each kind used last: with more sessions relaying at once
-   * than that, every signal missed it, made a new stub and looked the room up again by id.
+   * Its stub, looked up on the first signal and kept while this room is in memory. Looked up on every
+   * signal, it came from a cache of the 1,024 rooms of each kind used last: with more sessions relaying
+   * at once than that, every signal missed it, made a new stub and looked the room up again by id.
    */
-  peerNow: ConnectionRoomApi | undefined;
-  peerRemote: Remote<ConnectionRoomApi> | undefined;
+  [peerNow]?: ConnectionRoomApi;
+  [peerRemote]?: Remote<ConnectionRoomApi>;
 }
 
 function newSession(device: string, peer: string): Session {
-  return { device, peer, peerNow: undefined, peerRemote: undefined };
+  return { device, peer, [peerNow]: undefined, [peerRemote]: undefined };
 }
 
 /**
@@ -401,15 +410,15 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const { rooms } = this.services;
     const text = frame(message.type, payload);
     if (rooms.connectionNow) {
-      session.peerNow ??= rooms.connectionNow(session.peer);
+      session[peerNow] ??= rooms.connectionNow(session.peer);
       try {
-        if (!session.peerNow.relay(this.name, sessionId, text)) this.signalLost(session, sessionId);
+        if (!session[peerNow].relay(this.name, sessionId, text)) this.signalLost(session, sessionId);
       } catch (error) {
         this.logFailure(error);
       }
     } else {
-      session.peerRemote ??= rooms.connection(session.peer);
-      session.peerRemote
+      session[peerRemote] ??= rooms.connection(session.peer);
+      session[peerRemote]
         .relay(this.name, sessionId, text)
         .then((delivered) => delivered || this.signalLost(session, sessionId), this.logFailure);
     }
