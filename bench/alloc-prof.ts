@@ -16,7 +16,7 @@ interface CallFrame {
   lineNumber: number;
 }
 
-interface ProfileNode {
+export interface ProfileNode {
   callFrame: CallFrame;
   selfSize: number;
   children: ProfileNode[];

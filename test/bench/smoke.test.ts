@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { HeapProfile, ProfileNode } from '../../bench/alloc-prof.ts';
 
 /**
  * The benchmark at toy sizes (`--smoke`): it runs to the end and reports every scenario. The figures
@@ -106,10 +107,10 @@ test('--alloc-prof samples where each process allocates, garbage included', { ti
     await smoke(['--only', 'relay', '--alloc-prof', dir], 55_000, ({ stderr }) => {
       assert.match(stderr, /allocations sampled in .*edgecam\.heapprofile; most by:/);
       const share = (name: string, file: RegExp) => {
-        const profile = JSON.parse(readFileSync(join(dir, `${name}.heapprofile`), 'utf8')) as { head: Node };
+        const profile = JSON.parse(readFileSync(join(dir, `${name}.heapprofile`), 'utf8')) as HeapProfile;
         let total = 0;
         let matched = 0;
-        const visit = (node: Node) => {
+        const visit = (node: ProfileNode) => {
           total += node.selfSize;
           if (file.test(node.callFrame.url)) matched += node.selfSize;
           node.children.forEach(visit);
@@ -125,9 +126,3 @@ test('--alloc-prof samples where each process allocates, garbage included', { ti
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-interface Node {
-  callFrame: { url: string };
-  selfSize: number;
-  children: Node[];
-}
