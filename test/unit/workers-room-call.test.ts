@@ -11,21 +11,24 @@ import { roomCall } from '../../src/runtime/workers/room-call.ts';
 function fakeStubs() {
   const made: string[] = [];
   const received: string[] = [];
-  let failNext = false;
+  let next: 'reject' | 'throw' | undefined;
+  const answer = async (method: string, args: unknown[]) => {
+    received.push(`${method} ${String(args[2])}`);
+    return true;
+  };
   const stubOf = (id: string) => {
     made.push(id);
     return {
-      call: async (_room: string, method: string, args: unknown[]) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('Network connection lost.');
-        }
-        received.push(`${method} ${String(args[2])}`);
-        return true;
+      call: (_room: string, method: string, args: unknown[]) => {
+        const failure = next;
+        next = undefined;
+        if (failure === 'throw') throw new TypeError('The RPC receiver does not implement the method.');
+        if (failure === 'reject') return Promise.reject(new Error('Network connection lost.'));
+        return answer(method, args);
       },
     };
   };
-  return { stubOf, made, received, failNextCall: () => (failNext = true) };
+  return { stubOf, made, received, failNextCall: (how: 'reject' | 'throw') => (next = how) };
 }
 
 describe('Workers room calls', () => {
@@ -37,13 +40,17 @@ describe('Workers room calls', () => {
     assert.deepEqual(received, ['relay ice 1', 'relay ice 2', 'relay ice 3']);
   });
 
-  test('a stub that threw is dropped: the next call makes a new one', async () => {
-    const { stubOf, made, failNextCall } = fakeStubs();
-    const device = roomsVia(roomCall(stubOf)).connection('device-side');
-    await device.relay('viewer-side', 'session', 'ice 1');
-    failNextCall();
-    await assert.rejects(device.relay('viewer-side', 'session', 'ice 2'), /Network connection lost/);
-    assert.equal(await device.relay('viewer-side', 'session', 'ice 3'), true);
-    assert.deepEqual(made, ['connection:device-side', 'connection:device-side']);
-  });
+  for (const how of ['reject', 'throw'] as const) {
+    test(`a stub whose call failed (${how}) is dropped: the call rejects, the next makes a new stub`, async () => {
+      const { stubOf, made, failNextCall } = fakeStubs();
+      const device = roomsVia(roomCall(stubOf)).connection('device-side');
+      await device.relay('viewer-side', 'session', 'ice 1');
+      failNextCall(how);
+      const failed = device.relay('viewer-side', 'session', 'ice 2');
+      assert.ok(failed instanceof Promise, 'a failure reaches the caller as a rejection, never as a throw');
+      await assert.rejects(failed, how === 'throw' ? /does not implement/ : /Network connection lost/);
+      assert.equal(await device.relay('viewer-side', 'session', 'ice 3'), true);
+      assert.deepEqual(made, ['connection:device-side', 'connection:device-side']);
+    });
+  }
 });
