@@ -92,6 +92,8 @@ export interface WatchEndedEvent {
   session_id: string;
   device_id?: string;
   reason: WatchEndReason;
+  /** With reason `error`: the camera's own words on why it could not serve the watch. */
+  message?: string;
 }
 
 export interface OpenEvent extends HelloAck {

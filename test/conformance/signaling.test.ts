@@ -334,6 +334,25 @@ describe('watch sessions', () => {
     device.close();
   });
 
+  test("a device's reason for ending a session reaches the viewer as watch_ended's message", async () => {
+    const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
+    const viewer = await connectViewer(server.wsUrl, admin);
+    const session = await watch(viewer, device, 'cam-d');
+    const message = 'no video: the camera stream sends nothing yet';
+    device.envelope('end_watch', { session_id: session, message });
+    assert.equal((await device.next('watch_ended')).payload.reason, 'error');
+    const ended = await viewer.next('watch_ended');
+    assert.deepEqual(ended.payload, { session_id: session, reason: 'error', device_id: 'cam-d', message });
+
+    const other = await watch(viewer, device, 'cam-d');
+    device.envelope('end_watch', { session_id: other, message: 'x'.repeat(513) }, 'long');
+    const refused = await device.next('error');
+    assert.equal(refused.request_id, 'long');
+    assert.match(refused.payload.message as string, /payload\.message: message is too long/);
+    viewer.close();
+    device.close();
+  });
+
   test('a viewer that disconnects ends its sessions with "viewer_disconnected"', async () => {
     const device = await connectDevice(server.wsUrl, 'cam-d', keys['cam-d'] as string);
     const viewer = await connectViewer(server.wsUrl, admin);

@@ -55,7 +55,11 @@ export const Payloads = {
   watchRequest: v.object({ device_id: DeviceId }),
   signalSdp: v.object({ session_id: SessionId, sdp: Sdp }),
   signalIce: v.object({ session_id: SessionId, candidate: Candidate }),
-  endWatch: v.object({ session_id: SessionId }),
+  endWatch: v.object({
+    session_id: SessionId,
+    // A device says why it cannot serve the session; the viewer sees it in watch_ended.
+    message: v.optional(v.pipe(v.string('message must be a string'), v.maxLength(512, 'message is too long (at most 512)'))),
+  }),
   subscribe: v.object({
     device_ids: v.pipe(v.array(DeviceId, 'device_ids must be a list of device ids'), v.minLength(1), v.maxLength(256)),
     // The last seq seen per device, to catch up from after a reconnect.

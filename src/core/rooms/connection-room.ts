@@ -447,7 +447,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       // A device ending a session means it could not serve it: the viewer hears "error".
       this.services.rooms
         .device(state.device as string)
-        .endFromDevice(this.name, sessionId)
+        .endFromDevice(this.name, sessionId, payload.message)
         .catch(this.logFailure);
       return socket.send(frame('watch_ended', { session_id: sessionId, reason: 'error' }, message.request_id));
     }

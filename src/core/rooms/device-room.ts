@@ -71,7 +71,8 @@ export interface DeviceRoomApi {
   /** A signal found no one on the other side: see WatchSessions.signalLost. */
   signalLost(conn: string, session: string): Promise<void>;
   endWatch(viewer: string, session: string): boolean;
-  endFromDevice(conn: string, session: string): boolean;
+  /** The device could not serve the session; `message` (why) goes to the viewer. */
+  endFromDevice(conn: string, session: string, message?: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
 }
 
@@ -316,8 +317,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return this.sessions.endByViewer(viewer, sessionId);
   }
 
-  endFromDevice(conn: string, sessionId: string): boolean {
-    return this.link?.conn === conn && this.sessions.endByDevice(sessionId);
+  endFromDevice(conn: string, sessionId: string, message?: string): boolean {
+    return this.link?.conn === conn && this.sessions.endByDevice(sessionId, message);
   }
 
   viewerGone(viewer: string, sessionIds: string[]): void {

@@ -101,10 +101,10 @@ export class WatchSessions {
     return true;
   }
 
-  /** The device gave up on a session (say, the camera is busy): the viewer hears "error". */
-  endByDevice(sessionId: string): boolean {
+  /** The device gave up on a session (say, the camera is busy): the viewer hears "error", and why. */
+  endByDevice(sessionId: string, message?: string): boolean {
     if (!this.sessions.has(sessionId)) return false;
-    this.end(sessionId, 'error', { notifyDevice: false });
+    this.end(sessionId, 'error', { notifyDevice: false, message });
     return true;
   }
 
@@ -135,7 +135,11 @@ export class WatchSessions {
     else this.host.ctx.setAlarm(next + this.services.config.watchAnswerTimeoutMs);
   }
 
-  private end(sessionId: string, reason: WatchEndReason, opts: { notifyViewer?: boolean; notifyDevice?: boolean } = {}): void {
+  private end(
+    sessionId: string,
+    reason: WatchEndReason,
+    opts: { notifyViewer?: boolean; notifyDevice?: boolean; message?: string } = {},
+  ): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
     this.drop(sessionId);
@@ -146,10 +150,15 @@ export class WatchSessions {
       rooms.connection(link).deliver(ended, { remove: sessionId }).catch(this.host.logFailure);
     }
     if (opts.notifyViewer !== false) {
-      const ended = frame('watch_ended', { session_id: sessionId, reason, device_id: this.host.deviceId });
+      const ended = frame('watch_ended', {
+        session_id: sessionId,
+        reason,
+        device_id: this.host.deviceId,
+        ...(opts.message ? { message: opts.message } : {}),
+      });
       rooms.connection(session.viewer).deliver(ended, { remove: sessionId }).catch(this.host.logFailure);
     }
-    log.info('watch ended', { device: this.host.deviceId, session: sessionId, reason });
+    log.info('watch ended', { device: this.host.deviceId, session: sessionId, reason, message: opts.message });
   }
 
   private drop(sessionId: string): void {

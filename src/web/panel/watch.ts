@@ -74,7 +74,7 @@ export async function watch(
       if (early) early.push(m.candidate);
       else void pc.addIceCandidate(m.candidate).catch(() => {});
     }),
-    viewer.on('watch_ended', (m) => mine(m) && end(endedText(m.reason))),
+    viewer.on('watch_ended', (m) => mine(m) && end(endedText(m.reason, m.message))),
   ];
 
   pc.addTransceiver('video', { direction: 'recvonly' });
@@ -105,7 +105,7 @@ export async function watch(
   };
 }
 
-function endedText(reason: string): string {
+function endedText(reason: string, message: string | undefined): string {
   switch (reason) {
     case 'device_disconnected':
       return 'the camera disconnected';
@@ -114,7 +114,7 @@ function endedText(reason: string): string {
     case 'timeout':
       return 'the camera did not answer';
     case 'error':
-      return 'the camera could not stream';
+      return message ? `the camera could not stream: ${message}` : 'the camera could not stream';
     default:
       return reason.replace(/_/g, ' ');
   }
