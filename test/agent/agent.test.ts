@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command, type CommandType, decodeStatus, encodeCommand, type Settings } from '../../src/core/camera/codec.ts';
+import { type AgentProcess as Agent, runAgent, stopAgents, waitFor } from '../helpers/agent.ts';
 import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
@@ -15,9 +15,7 @@ import { startServer, type TestServer } from '../helpers/server.ts';
  * await, so the tests poll, every wait bounded.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'edgecam-agent-test-'));
-const agents = new Set<Agent>();
 let server: TestServer;
 let admin: string;
 
@@ -26,50 +24,12 @@ before(async () => {
   admin = await login(server.url);
 });
 after(async () => {
-  await Promise.all([...agents].map((agent) => agent.stop()));
+  await stopAgents();
   await server?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
-// — the agent as a child process, and what it leaves behind —
-
-interface Agent {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-  stop(): Promise<number | null>;
-}
-
-function runAgent(args: string[], env: Record<string, string> = {}): Agent {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const agent: Agent = {
-    child,
-    output: () => output,
-    exited,
-    async stop() {
-      agents.delete(agent);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-  agents.add(agent);
-  return agent;
-}
+// — what the agent leaves behind —
 
 /** One camera: a registered device and the files its agent's commands write. */
 class Camera {
@@ -157,20 +117,6 @@ const startWithKey = (camera: Camera, base = server.url) => {
   camera.agent = agent;
   return agent;
 };
-
-type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
-
-async function waitFor<T>(what: string, check: () => T | Promise<T>, ms = 5_000, agent?: Agent): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) {
-      throw new Error(`no ${what} within ${ms} ms${agent ? `; agent output:\n${agent.output()}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function alive(pid: number): boolean {
   try {
