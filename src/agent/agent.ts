@@ -6,8 +6,12 @@ import type { Channel, ChannelEvents, Reply } from './channel.ts';
 import { jsonChannel } from './json-channel.ts';
 import type { Options } from './options.ts';
 import { protobufChannel } from './protobuf-channel.ts';
+import { type SignalingLink, signalingChannel } from './signaling-channel.ts';
 import { loadState, type Remembered, sameState, saveState } from './state-file.ts';
 import { commandStream, type StreamRunner, StreamSupervisor, simulatedStream } from './stream.ts';
+import type { PeerBackend } from './webrtc/peer.ts';
+import { testPatternCommand } from './webrtc/test-pattern.ts';
+import { type WatchEvents, Watches } from './webrtc/watches.ts';
 
 /**
  * The agent: the server's desired state in, `--apply` runs and the stream out, replies back. It owns
@@ -24,10 +28,14 @@ export class Agent {
   private readonly queue: ApplyQueue;
   private readonly stream: StreamSupervisor | undefined;
   private readonly channel: Channel;
+  /** With --webrtc: the watch sessions, and (on protobuf) the /ws/device link that carries them. */
+  private readonly watches: Watches | undefined;
+  private readonly signaling: SignalingLink | undefined;
 
   constructor(
     private readonly options: Options,
     private readonly log: Logger,
+    private readonly webrtc?: PeerBackend,
   ) {
     const remembered = this.remembered();
     this.applied = remembered.applied;
@@ -47,10 +55,13 @@ export class Agent {
       (result, state, ids, superseded) => this.applyDone(result, state, ids, superseded),
     );
 
+    const streamEnv = webrtc?.streamEnv() ?? {};
     const runner: StreamRunner | undefined = options.stream
-      ? commandStream(options.stream)
+      ? commandStream(options.stream, streamEnv)
       : options.simulate
-        ? simulatedStream(log)
+        ? webrtc?.mode === 'rtp'
+          ? commandStream(testPatternCommand(options.webrtc.codec), streamEnv)
+          : simulatedStream(log)
         : undefined;
     this.stream = runner ? new StreamSupervisor(runner, { ...this.desired }, log) : undefined;
 
@@ -65,8 +76,24 @@ export class Agent {
       },
     };
     const common = { server: options.server, device: options.device, key: options.key, log, events };
-    this.channel =
-      options.protocol === 'json' ? jsonChannel(common) : protobufChannel({ ...common, current: () => this.desired });
+    if (options.protocol === 'json') {
+      const channel = jsonChannel({ ...common, watches: webrtc ? forward(() => this.watches) : undefined });
+      this.channel = channel;
+      this.watches = webrtc && this.newWatches(webrtc, channel.signals);
+    } else {
+      this.channel = protobufChannel({ ...common, current: () => this.desired });
+      if (webrtc) {
+        this.signaling = signalingChannel({ ...common, watches: forward(() => this.watches) });
+        this.watches = this.newWatches(webrtc, this.signaling.signals);
+      }
+    }
+  }
+
+  private newWatches(backend: PeerBackend, signals: SignalingLink['signals']): Watches {
+    return new Watches(backend, signals, this.log, {
+      maxWatchers: this.options.webrtc.maxWatchers,
+      beforeWatch: () => this.streamForWatch(),
+    });
   }
 
   start(): void {
@@ -78,15 +105,37 @@ export class Agent {
       stream: this.options.stream ? 'command' : this.options.simulate ? 'simulated' : 'none',
       state_file: this.options.stateFile,
       remembered: this.applied ? 'yes' : 'no',
+      webrtc: this.options.webrtc.mode,
+      ...this.webrtc?.describe(),
     });
+    if (this.webrtc?.mode === 'rtp' && !this.stream) {
+      this.log.warn('--webrtc rtp without --stream: watches get video only if something else sends RTP', this.webrtc.streamEnv());
+    }
     if (this.stream && this.streamWanted) void this.stream.start();
     else if (this.stream) this.log.info('stream not started: it was stopped by a command before the last restart');
     this.channel.start();
+    this.signaling?.start();
   }
 
-  /** Clean shutdown: close the socket, stop the stream and any apply run. */
+  /** Clean shutdown: end the watches, close the sockets, stop the stream and any apply run. */
   async stop(): Promise<void> {
-    await Promise.all([this.channel.stop(), this.stream?.shutdown(), this.applier.stop()]);
+    this.watches?.closeAll();
+    await Promise.all([
+      this.channel.stop(),
+      this.signaling?.stop(),
+      this.stream?.shutdown(),
+      this.applier.stop(),
+      this.webrtc?.close(),
+    ]);
+  }
+
+  /** A watch wants video: a stream stopped by a command starts again (and stays wanted). */
+  private streamForWatch(): void {
+    if (!this.stream || this.stream.status().wanted) return;
+    this.log.info('a watch starts the stopped stream');
+    this.streamWanted = true;
+    this.remember();
+    void this.stream.start();
   }
 
   // — the server's wishes —
@@ -172,6 +221,7 @@ export class Agent {
     else if (this.lastApply && !this.lastApply.success) parts.push(`last apply failed: ${this.lastApply.message}`);
     else if (sameState(this.applied, this.desired)) parts.push('settings applied');
     else parts.push('settings not applied yet');
+    if (this.watches && this.webrtc) parts.push(`${this.watches.count} watching; ${this.webrtc.status()}`);
     const s = stateToSettings(this.desired);
     if (s.width) parts.push(`${s.width}x${s.height} ${s.fps ?? '?'} fps ${s.bitrate ?? '?'} ${s.encoding ?? ''}`.trim());
     return parts.join('; ');
@@ -207,4 +257,15 @@ export class Agent {
 function initialState(protocol: Options['protocol']): State {
   const all = defaultState();
   return protocol === 'json' ? all : (settingsToChanges(stateToSettings(all), {}) as State);
+}
+
+/** Watch events for a channel made before the Watches they go to (which need the channel's signals). */
+function forward(watches: () => Watches | undefined): WatchEvents {
+  return {
+    request: (request) => watches()?.request(request),
+    offer: (session, sdp) => watches()?.offer(session, sdp),
+    candidate: (session, candidate) => watches()?.candidate(session, candidate),
+    ended: (session, reason) => watches()?.ended(session, reason),
+    offline: () => watches()?.offline(),
+  };
 }

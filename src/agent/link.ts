@@ -15,6 +15,8 @@ export interface LinkHandlers {
   message(data: Buffer, isBinary: boolean): void;
   /** Every ping interval, for protocols with their own heartbeat. */
   tick?(send: (data: string | Uint8Array) => void): void;
+  /** An open connection closed (a reconnect follows unless stopped). */
+  closed?(): void;
 }
 
 export interface LinkOptions {
@@ -138,6 +140,7 @@ export class Link {
   private closed(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.stopTimers();
+    if (this.openedAt !== undefined) this.guard('close', () => this.handlers.closed?.());
     if (this.stopped) return;
     const upMs = this.openedAt === undefined ? 0 : Date.now() - this.openedAt;
     if (upMs >= this.stableMs) this.backoff.reset();

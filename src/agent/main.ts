@@ -1,13 +1,14 @@
 import { createLogger, errorText } from '../core/log.ts';
 import { Agent } from './agent.ts';
 import { parseOptions, USAGE, UsageError } from './options.ts';
+import { loadBackend } from './webrtc/load.ts';
 
 /**
  * `npm run agent -- --server … --device … --key …`: the device agent for a Raspberry Pi (or a laptop
  * with --simulate). Runs until SIGTERM/SIGINT; network trouble is retried, never fatal.
  */
 
-function main(): void {
+async function main(): Promise<void> {
   let options: ReturnType<typeof parseOptions>;
   try {
     options = parseOptions(process.argv.slice(2), process.env);
@@ -22,7 +23,14 @@ function main(): void {
   }
 
   const log = createLogger('info');
-  const agent = new Agent(options, log);
+  let webrtc: Awaited<ReturnType<typeof loadBackend>>;
+  try {
+    webrtc = await loadBackend(options, log);
+  } catch (error) {
+    log.error('cannot serve WebRTC watches', { webrtc: options.webrtc.mode, error: errorText(error) });
+    process.exit(1);
+  }
+  const agent = new Agent(options, log, webrtc);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -55,4 +63,4 @@ function main(): void {
   agent.start();
 }
 
-main();
+await main();

@@ -9,6 +9,22 @@ import * as v from 'valibot';
  */
 
 export type Protocol = 'protobuf' | 'json';
+/** How the agent answers watches: not at all, as the WebRTC peer fed by RTP, or bridged to a WHEP server. */
+export type WebrtcMode = 'off' | 'rtp' | 'whep';
+export type VideoCodec = 'h264' | 'vp8';
+
+/** The WebRTC options; only the ones of the chosen mode matter. */
+export interface WebrtcOptions {
+  mode: WebrtcMode;
+  /** rtp: the loopback UDP port the stream sends RTP to (RTCP goes to the next one). */
+  rtpPort: number;
+  codec: VideoCodec;
+  /** whep: e.g. MediaMTX's http://127.0.0.1:8889/cam/whep */
+  whepUrl: URL | undefined;
+  /** rtp: `relay` sends media only through the TURN server of each watch (never the Pi's own addresses). */
+  iceTransport: 'all' | 'relay';
+  maxWatchers: number;
+}
 
 export interface Options {
   /** Base URL of the server, e.g. `http://192.168.1.10:8000` (ws/wss are accepted too). */
@@ -20,11 +36,14 @@ export interface Options {
   stream: string | undefined;
   simulate: boolean;
   stateFile: string;
+  webrtc: WebrtcOptions;
 }
 
 export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <id> --key <key>
                       [--protocol protobuf|json] [--apply <cmd>] [--stream <cmd>]
                       [--simulate] [--state-file <path>]
+                      [--webrtc off|rtp|whep] [--rtp-port <n>] [--video-codec h264|vp8]
+                      [--whep-url <URL>] [--ice-transport all|relay] [--max-watchers <n>]
 
   --server      base URL of the edgecam server           EDGECAM_SERVER
   --device      the device id registered on the server   EDGECAM_DEVICE
@@ -35,7 +54,17 @@ export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <i
   --simulate    no camera needed: log settings, run a fake stream      EDGECAM_SIMULATE=true
   --state-file  where the last applied state is kept                   EDGECAM_STATE_FILE
                 (default ~/.edgecam-agent-<device>.json)
-  --help        this text`;
+
+  watching the camera over WebRTC (docs/agent.md):
+  --webrtc         off (default: watches are declined), rtp (this agent is the WebRTC
+                   peer, fed RTP by --stream) or whep (bridge to MediaMTX/go2rtc)   EDGECAM_WEBRTC
+  --rtp-port       rtp: the loopback port --stream sends RTP to (default 5004);
+                   the stream gets it as EDGECAM_RTP_URL                           EDGECAM_RTP_PORT
+  --video-codec    rtp: h264 (default; constrained baseline) or vp8                EDGECAM_VIDEO_CODEC
+  --whep-url       whep: e.g. http://127.0.0.1:8889/cam/whep                       EDGECAM_WHEP_URL
+  --ice-transport  rtp: all (default) or relay (media only through TURN)           EDGECAM_ICE_TRANSPORT
+  --max-watchers   watches served at once (default 8)                              EDGECAM_MAX_WATCHERS
+  --help           this text`;
 
 /** A bad or missing option: main prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -77,6 +106,38 @@ const Schema = v.object({
     'false',
   ),
   stateFile: v.optional(nonEmpty('--state-file')),
+  webrtc: v.optional(v.picklist(['off', 'rtp', 'whep'], '--webrtc must be off, rtp or whep'), 'off'),
+  rtpPort: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,5}$/, '--rtp-port must be a port number'),
+      v.transform(Number),
+      v.minValue(1024, '--rtp-port must be 1024-65534 (the next port takes RTCP)'),
+      v.maxValue(65534, '--rtp-port must be 1024-65534 (the next port takes RTCP)'),
+    ),
+    '5004',
+  ),
+  videoCodec: v.optional(v.picklist(['h264', 'vp8'], '--video-codec must be h264 or vp8'), 'h264'),
+  whepUrl: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.check((s) => URL.canParse(s), '--whep-url must be a URL, e.g. http://127.0.0.1:8889/cam/whep'),
+      v.transform((s) => new URL(s)),
+      v.check((url) => url.protocol === 'http:' || url.protocol === 'https:', '--whep-url must start with http:// or https://'),
+    ),
+  ),
+  iceTransport: v.optional(v.picklist(['all', 'relay'], '--ice-transport must be all or relay'), 'all'),
+  maxWatchers: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,3}$/, '--max-watchers must be a number'),
+      v.transform(Number),
+      v.minValue(1, '--max-watchers must be 1-64'),
+      v.maxValue(64, '--max-watchers must be 1-64'),
+    ),
+    '8',
+  ),
 });
 
 type Env = Record<string, string | undefined>;
@@ -104,11 +165,20 @@ export function parseOptions(argv: readonly string[], env: Env, home = homedir()
     stream: pick(flags.stream, 'EDGECAM_STREAM'),
     simulate: flags.simulate ? 'true' : pick(undefined, 'EDGECAM_SIMULATE')?.toLowerCase(),
     stateFile: pick(flags['state-file'], 'EDGECAM_STATE_FILE'),
+    webrtc: pick(flags.webrtc, 'EDGECAM_WEBRTC')?.toLowerCase(),
+    rtpPort: pick(flags['rtp-port'], 'EDGECAM_RTP_PORT'),
+    videoCodec: pick(flags['video-codec'], 'EDGECAM_VIDEO_CODEC')?.toLowerCase(),
+    whepUrl: pick(flags['whep-url'], 'EDGECAM_WHEP_URL'),
+    iceTransport: pick(flags['ice-transport'], 'EDGECAM_ICE_TRANSPORT')?.toLowerCase(),
+    maxWatchers: pick(flags['max-watchers'], 'EDGECAM_MAX_WATCHERS'),
   };
   // Unset options stay as `undefined` keys: a required one then fails with its own message.
   const parsed = v.safeParse(Schema, input);
   if (!parsed.success) throw new UsageError(parsed.issues[0]?.message ?? 'invalid options');
   const o = parsed.output;
+  if (o.webrtc === 'whep' && !o.whepUrl) {
+    throw new UsageError('--webrtc whep needs --whep-url (or EDGECAM_WHEP_URL), e.g. http://127.0.0.1:8889/cam/whep');
+  }
   return {
     server: o.server,
     device: o.device,
@@ -118,6 +188,14 @@ export function parseOptions(argv: readonly string[], env: Env, home = homedir()
     stream: o.stream,
     simulate: o.simulate,
     stateFile: o.stateFile ?? join(home, `.edgecam-agent-${o.device}.json`),
+    webrtc: {
+      mode: o.webrtc,
+      rtpPort: o.rtpPort,
+      codec: o.videoCodec,
+      whepUrl: o.whepUrl,
+      iceTransport: o.iceTransport,
+      maxWatchers: o.maxWatchers,
+    },
   };
 }
 
@@ -133,6 +211,12 @@ function parseFlags(argv: readonly string[]) {
       apply: text,
       stream: text,
       'state-file': text,
+      webrtc: text,
+      'rtp-port': text,
+      'video-codec': text,
+      'whep-url': text,
+      'ice-transport': text,
+      'max-watchers': text,
       simulate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

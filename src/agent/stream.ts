@@ -27,9 +27,10 @@ export type StreamRunner = (state: State) => StreamHandle;
 /** A grace period long enough for ffmpeg to close its RTSP session cleanly. */
 const KILL_GRACE_MS = 5_000;
 
-export function commandStream(command: string): StreamRunner {
+/** `env`: what the command gets besides the settings (EDGECAM_RTP_URL with `--webrtc rtp`). */
+export function commandStream(command: string, env: Record<string, string> = {}): StreamRunner {
   return (state) => {
-    const shell = runShell(command, settingsEnv(state));
+    const shell = runShell(command, { ...settingsEnv(state), ...env });
     return { pid: shell.pid, exited: shell.exited, lastLine: shell.lastLine, stop: () => killGroup(shell.pid, KILL_GRACE_MS) };
   };
 }

@@ -83,3 +83,39 @@ test('a usage error never contains the key', () => {
     assert.doesNotMatch((error as Error).message, /super-secret-key/);
   }
 });
+
+test('WebRTC is off unless asked for; rtp and whep take their options from flags or EDGECAM_*', () => {
+  assert.deepEqual(parse(required).webrtc, {
+    mode: 'off',
+    rtpPort: 5004,
+    codec: 'h264',
+    whepUrl: undefined,
+    iceTransport: 'all',
+    maxWatchers: 8,
+  });
+  const rtp = parse([...required, '--webrtc', 'rtp', '--rtp-port', '6000', '--video-codec', 'vp8', '--ice-transport', 'relay']);
+  assert.deepEqual(
+    { ...rtp.webrtc },
+    { mode: 'rtp', rtpPort: 6000, codec: 'vp8', whepUrl: undefined, iceTransport: 'relay', maxWatchers: 8 },
+  );
+  const whep = parse(required, {
+    EDGECAM_WEBRTC: 'WHEP',
+    EDGECAM_WHEP_URL: 'http://127.0.0.1:8889/cam/whep',
+    EDGECAM_MAX_WATCHERS: '3',
+  }).webrtc;
+  assert.equal(whep.mode, 'whep');
+  assert.equal(whep.whepUrl?.href, 'http://127.0.0.1:8889/cam/whep');
+  assert.equal(whep.maxWatchers, 3);
+});
+
+test('bad WebRTC options are usage errors that say what is wanted', () => {
+  refused([...required, '--webrtc', 'yes'], {}, /--webrtc must be off, rtp or whep/);
+  refused([...required, '--webrtc', 'whep'], {}, /--webrtc whep needs --whep-url/);
+  refused([...required, '--whep-url', 'rtsp://127.0.0.1:8554/cam'], {}, /--whep-url must start with http/);
+  refused([...required, '--rtp-port', '80'], {}, /--rtp-port must be 1024-65534/);
+  refused([...required, '--rtp-port', '65535'], {}, /--rtp-port must be 1024-65534/);
+  refused([...required, '--rtp-port', 'five'], {}, /--rtp-port must be a port number/);
+  refused([...required, '--video-codec', 'h265'], {}, /--video-codec must be h264 or vp8/);
+  refused([...required, '--ice-transport', 'tcp'], {}, /--ice-transport must be all or relay/);
+  refused([...required, '--max-watchers', '0'], {}, /--max-watchers must be 1-64/);
+});
