@@ -36,6 +36,9 @@ test("the agent's static imports do not reach werift; --webrtc rtp loads it on d
     [],
   );
   const onDemand = Object.keys(outputs).filter((path) => !loaded.has(path));
-  assert.ok(inputsOf(onDemand).some((input) => input.includes('node_modules/werift/')), 'werift is in a chunk loaded on demand');
+  assert.ok(
+    inputsOf(onDemand).some((input) => input.includes('node_modules/werift/')),
+    'werift is in a chunk loaded on demand',
+  );
   assert.ok(inputsOf(onDemand).includes('src/agent/webrtc/rtp-backend.ts'));
 });

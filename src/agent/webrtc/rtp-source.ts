@@ -93,21 +93,25 @@ export class RtpSource {
 
   private receive(data: Buffer): void {
     // RTP version 2 and a whole header; anything else on the port is not a publisher's video.
-    if (data.length < 12 || data[0] === undefined || data[0] >> 6 !== 2) return this.reject();
-    let packet: RtpPacket;
-    try {
-      packet = RtpPacket.deSerialize(data);
-    } catch {
-      return this.reject();
+    if (data.length < 12 || ((data[0] as number) & 0xc0) !== 0x80) return this.reject();
+    const ssrc = data.readUInt32BE(8);
+    // Parsed only for someone: with nobody watching, a packet costs a header check.
+    let packet: RtpPacket | undefined;
+    if (this.listeners.size > 0) {
+      try {
+        packet = RtpPacket.deSerialize(data);
+      } catch {
+        return this.reject();
+      }
     }
-    const newStream = packet.header.ssrc !== this.ssrc;
+    const newStream = ssrc !== this.ssrc;
     if (newStream) {
       this.log.info(this.ssrc === undefined ? 'video arriving' : 'video arriving from a new stream', {
         url: this.url,
-        ssrc: packet.header.ssrc,
-        payload_type: packet.header.payloadType,
+        ssrc,
+        payload_type: (data[1] as number) & 0x7f,
       });
-      this.ssrc = packet.header.ssrc;
+      this.ssrc = ssrc;
     } else if (!this.flowing) {
       this.log.info('video arriving again', { url: this.url });
     }
@@ -115,7 +119,7 @@ export class RtpSource {
     this.lastPacketAt = Date.now();
     this.packets++;
     this.bytes += data.length;
-    for (const listener of this.listeners) listener(packet, newStream);
+    if (packet) for (const listener of this.listeners) listener(packet, newStream);
     for (const wake of [...this.waiters]) wake();
   }
 
