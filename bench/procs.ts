@@ -72,25 +72,11 @@ export async function startServer(
   fds: number,
   probe?: { port: number; path: string },
 ): Promise<Started> {
-  const [cmd, ...args] = wrapped(core, fds, command);
-  const child = spawn(cmd as string, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  children.add(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
+  const { child, output } = startProcess(command, env, core, fds);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s:\n${output()}`)), 30_000);
     const check = () => {
-      const match = /listening url=http:\/\/[^:\s]+:(\d+)/.exec(output);
+      const match = /listening url=http:\/\/[^:\s]+:(\d+)/.exec(output());
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
@@ -115,11 +101,31 @@ export async function startServer(
     }
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening:\n${output}`));
+      reject(new Error(`${name} exited with ${code} before listening:\n${output()}`));
     });
   });
-  // sh and taskset exec, so the child's pid is the server's own.
-  return { child, pid: child.pid as number, port, output: () => output };
+  return { child, pid: child.pid as number, port, output };
+}
+
+/** Starts `command` pinned to `core`, in its own process group, killed when the bench exits. */
+export function startProcess(command: string[], env: Record<string, string>, core: number, fds = 1024): Omit<Started, 'port'> {
+  const [cmd, ...args] = wrapped(core, fds, command);
+  const child = spawn(cmd as string, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.add(child);
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  // sh and taskset exec, so the child's pid is the command's own.
+  return { child, pid: child.pid as number, output: () => output };
 }
 
 /**
