@@ -11,7 +11,7 @@ import { loadState, type Remembered, sameState, saveState } from './state-file.t
 import { commandStream, type StreamRunner, StreamSupervisor, simulatedStream } from './stream.ts';
 import type { PeerBackend } from './webrtc/peer.ts';
 import { testPatternCommand } from './webrtc/test-pattern.ts';
-import { type WatchEvents, Watches } from './webrtc/watches.ts';
+import { type WatchEvents, Watches, type WatchSignals } from './webrtc/watches.ts';
 
 /**
  * The agent: the server's desired state in, `--apply` runs and the stream out, replies back. It owns
@@ -89,7 +89,7 @@ export class Agent {
     }
   }
 
-  private newWatches(backend: PeerBackend, signals: SignalingLink['signals']): Watches {
+  private newWatches(backend: PeerBackend, signals: WatchSignals): Watches {
     return new Watches(backend, signals, this.log, {
       maxWatchers: this.options.webrtc.maxWatchers,
       beforeWatch: () => this.streamForWatch(),
