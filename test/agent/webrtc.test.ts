@@ -209,7 +209,7 @@ describe('--webrtc rtp: the agent is the WebRTC peer', () => {
     await stopWatching(page);
   });
 
-  test('--simulate with no --stream sends a moving ffmpeg test pattern', async () => {
+  test('--simulate with no --stream sends a moving ffmpeg test pattern; a resize restarts it under the watch', async () => {
     const port = String(await freeRtpPort());
     const cam = await camera('rtp-simulated', ['--protocol', 'json', '--simulate', '--webrtc', 'rtp', '--rtp-port', port]);
     const { page } = await panelOn(cam.id);
@@ -218,6 +218,17 @@ describe('--webrtc rtp: the agent is the WebRTC peer', () => {
     await waitFor('the picture to move', async () =>
       (await picture(page)).some((grey, i) => Math.abs(grey - (first[i] as number)) > 8),
     );
+    // A new resolution restarts the stream (a new SSRC, new numbering): the watch goes on at the new size.
+    await api(server.url, 'PATCH', `/api/devices/${cam.id}/state`, { token: admin, body: { resolution: '480x360' } });
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).videoWidth === 480, null, {
+      timeout: 10_000,
+    });
+    const resized = await frames(page);
+    await page.waitForFunction(
+      (seen) => (document.querySelector('video') as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames > seen + 10,
+      resized,
+    );
+    assert.match(cam.agent.output(), /video arriving from a new stream/);
     await stopWatching(page);
   });
 });
