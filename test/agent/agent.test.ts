@@ -69,6 +69,15 @@ class Camera {
     }
   }
 
+  /** What the agent's state file says it last applied. */
+  rememberedState(): Record<string, unknown> | undefined {
+    try {
+      return JSON.parse(readFileSync(this.stateFile, 'utf8')).applied ?? undefined;
+    } catch {
+      return undefined; // not written yet
+    }
+  }
+
   /** Lines only: the shell creates a file before it writes to it, so a read can find it empty. */
   applyCount(): number {
     return lines(this.applyRuns).length;
@@ -285,6 +294,8 @@ for (const protocol of ['json', 'protobuf'] as const) {
     await waitFor('the offline change applied', () => camera.appliedState()?.fps === 20, 8_000, agent);
     assert.equal(camera.appliedState()?.brightness, 33);
     assert.equal(camera.applyCount(), 2);
+    // The agent remembers a state once the apply command has exited, a moment after it wrote its file.
+    await waitFor('the state file', () => camera.rememberedState()?.fps === 20, 3_000, agent);
     assert.equal(await agent.stop(), 0);
 
     agent = startWithKey(camera);
