@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { wellFormed } from '../state/keys.ts';
+import { Changes } from '../state/model.ts';
 
 /**
  * The envelope protocol of seed 003: `{type, request_id?, ts, payload}`. Every inbound frame is checked
@@ -34,6 +36,14 @@ export const Envelope = v.object({
 });
 export type Envelope = v.InferOutput<typeof Envelope>;
 
+/** Text that is passed on (to viewers, to protobuf controllers): bounded and well-formed Unicode. */
+const Text = (what: string, max: number) =>
+  v.pipe(
+    v.string(`${what} must be a string`),
+    v.maxLength(max, `${what} is too long (at most ${max})`),
+    v.check(wellFormed, `${what} must be well-formed Unicode`),
+  );
+
 const SessionId = Id('session_id');
 const Sdp = v.object({
   type: v.picklist(['offer', 'answer', 'pranswer', 'rollback'], 'sdp.type must be offer, answer, pranswer or rollback'),
@@ -58,7 +68,7 @@ export const Payloads = {
   endWatch: v.object({
     session_id: SessionId,
     // A device says why it cannot serve the session; the viewer sees it in watch_ended.
-    message: v.optional(v.pipe(v.string('message must be a string'), v.maxLength(512, 'message is too long (at most 512)'))),
+    message: v.optional(Text('message', 512)),
   }),
   subscribe: v.object({
     device_ids: v.pipe(v.array(DeviceId, 'device_ids must be a list of device ids'), v.minLength(1), v.maxLength(256)),
@@ -69,20 +79,23 @@ export const Payloads = {
   stateGet: v.object({ device_id: DeviceId, since: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
   stateSet: v.object({
     device_id: DeviceId,
-    changes: v.record(v.string(), v.unknown(), 'changes must be an object of key: value'),
+    changes: Changes('changes must be an object of key: value'),
   }),
   status: v.object({
     // On the envelope, or echoed in the payload as `command` and `settings` carry it.
     request_id: v.optional(Id('request_id')),
     success: v.optional(v.boolean('success must be true or false')),
-    message: v.optional(v.pipe(v.string(), v.maxLength(1024))),
-    state: v.optional(v.record(v.string(), v.unknown(), 'state must be an object of key: value')),
+    message: v.optional(Text('message', 1024)),
+    state: v.optional(Changes('state must be an object of key: value')),
   }),
   // Presence is the device's own metadata (battery, temperature…): any flat object, kept small.
   presence: v.pipe(
     v.record(
       v.pipe(v.string(), v.maxLength(64)),
-      v.union([v.string(), v.number(), v.boolean(), v.null()], 'presence values must be strings, numbers, booleans or null'),
+      v.union(
+        [Text('a presence value', 1024), v.number(), v.boolean(), v.null()],
+        'presence values must be strings, numbers, booleans or null',
+      ),
     ),
     v.check((p) => Object.keys(p).length <= 32, 'presence has at most 32 fields'),
   ),

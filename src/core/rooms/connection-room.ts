@@ -8,6 +8,7 @@ import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection, Remote } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
+import { unknownChangeKey } from '../state/model.ts';
 import { StateOutbox } from '../state/outbox.ts';
 import type { Profile } from './user-room.ts';
 import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
@@ -305,6 +306,8 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     if (payload.success === false) {
       this.services.log.warn('device reports failure', { device, request: requestId, message: payload.message });
     }
+    const unknown = payload.state ? unknownChangeKey(payload.state) : null;
+    if (unknown !== null) return failState(this, socket, { error: 'Unknown key', key: unknown }, requestId);
     const { request_id: _, ...report } = payload;
     const status = { ...report, ...(requestId ? { request_id: requestId } : {}) };
     const result = await this.services.rooms.device(device).deviceStatus(this.name, status);

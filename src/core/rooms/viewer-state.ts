@@ -3,7 +3,7 @@ import { ErrorText } from '../codes.ts';
 import { frame } from '../envelope/frame.ts';
 import { type Envelope, Payloads } from '../envelope/schema.ts';
 import type { Connection, Services } from '../ports.ts';
-import type { StateError } from '../state/model.ts';
+import { type StateError, unknownChangeKey } from '../state/model.ts';
 import type { Profile } from './user-room.ts';
 
 /**
@@ -103,6 +103,8 @@ export async function stateSet(room: EnvelopeContext, socket: Connection<ViewerS
   if (!payload) return;
   const profile = socket.state.viewer as Profile;
   const deviceId = payload.device_id;
+  const unknown = unknownChangeKey(payload.changes);
+  if (unknown !== null) return failState(room, socket, { error: 'Unknown key', key: unknown }, message.request_id);
   const actor = { kind: 'user', username: profile.username, role: profile.role } as const;
   const result = mayAccess(profile, deviceId)
     ? await room.services.rooms.device(deviceId).applyChanges(actor, payload.changes)

@@ -57,6 +57,7 @@ const printable = (max: number) =>
     v.minLength(1, 'Value must not be empty'),
     v.maxLength(max, `Value must be at most ${max} characters`),
     v.regex(/^[\x20-\x7E\u00A0-\uFFFF]+$/, 'Value must be printable characters'),
+    v.check(wellFormed, 'Value must be well-formed Unicode (a lone surrogate is not)'),
   );
 
 const resolution = v.pipe(
@@ -67,6 +68,14 @@ const resolution = v.pipe(
     return w >= 160 && w <= 7680 && h >= 120 && h <= 4320;
   }, 'Width must be between 160 and 7680 and height between 120 and 4320'),
 );
+
+/**
+ * No lone UTF-16 surrogate: such a string has no UTF-8 form, so the protobuf channel would send bytes
+ * strict decoders (protobufjs among them) refuse. With the `u` flag a paired surrogate is one code point.
+ */
+export function wellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
 
 /** "800k", "2M", "1.5M": bits per second between 100k and 50M. */
 export function bitrateBits(text: string): number | null {

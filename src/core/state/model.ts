@@ -53,6 +53,23 @@ export function validateChanges(actor: Actor, input: Record<string, unknown>): V
   return { ok: true, changes, triggers };
 }
 
+/**
+ * A batch of changes as it arrived: any JSON object, each of its own keys checked by
+ * `validateChanges`. Not `v.record`: that drops keys like `__proto__`, so such a batch would pass as an
+ * empty change; here it is refused as "Unknown key", as on /api/v1.
+ */
+export const Changes = (message: string) =>
+  v.custom<Record<string, unknown>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), message);
+
+/**
+ * The first key of a batch no state key has (`__proto__` included), or null. Checked where a batch
+ * enters, before it travels to its device room: an RPC's copy may not keep a key named `__proto__`.
+ */
+export function unknownChangeKey(input: Record<string, unknown>): string | null {
+  for (const key of Object.keys(input)) if (!keyDef(key)) return key;
+  return null;
+}
+
 /** For a `get`: the first key that is unknown, or null when all are known. */
 export function unknownKey(keys: readonly string[]): string | null {
   for (const key of keys) if (!keyDef(key) || keyDef(key)?.trigger) return key;
