@@ -21,10 +21,16 @@ function forge(header: object, payload: object, secret = JWT_SECRET): string {
   const body = `${b64(header)}.${b64(payload)}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
-const claims = (extra: object = {}) => {
-  const now = Math.floor(Date.now() / 1000);
-  return { sub: 'admin', role: 'admin', iss: 'edgecam', aud: 'edgecam:user', iat: now, exp: now + 600, ...extra };
-};
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra: object = {}) => ({
+  sub: 'admin',
+  role: 'admin',
+  iss: 'edgecam',
+  aud: 'edgecam:user',
+  iat: now(),
+  exp: now() + 600,
+  ...extra,
+});
 const header = { alg: 'HS256', typ: 'edgecam-user+jwt' };
 
 describe('basics', () => {
@@ -103,12 +109,18 @@ describe('login and tokens', () => {
       wrongAudience: forge(header, claims({ aud: 'something-else' })),
       wrongIssuer: forge(header, claims({ iss: 'someone' })),
       wrongType: forge({ alg: 'HS256', typ: 'JWT' }, claims()),
+      // Signed with the server's key, but not what it issues: TOKEN_TTL_S is 600 here.
+      issuedTomorrow: forge(header, claims({ iat: now() + 86_400, exp: now() + 86_400 + 600 })),
+      centuryLong: forge(header, claims({ exp: now() + 100 * 365 * 86_400 })),
+      longerThanTtl: forge(header, claims({ exp: now() + 601 })),
     };
     assert.equal(
       (await api(server.url, 'GET', '/api/me', { token: forge(header, claims()) })).status,
       200,
       'control: a well-formed token works',
     );
+    const skewed = forge(header, claims({ iat: now() + 30, exp: now() + 30 + 600 }));
+    assert.equal((await api(server.url, 'GET', '/api/me', { token: skewed })).status, 200, 'an iat within the clock skew');
     for (const [name, token] of Object.entries(bad)) {
       const res = await api(server.url, 'GET', '/api/me', { token });
       assert.equal(res.status, 401, `${name} over HTTP`);

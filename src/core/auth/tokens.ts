@@ -9,6 +9,8 @@ import { VerifiedTokens } from './verified-tokens.ts';
  */
 
 export const ISSUER = 'edgecam';
+/** How far ahead of this server's clock a token's `iat` may be (another instance's clock, say). */
+export const CLOCK_SKEW_S = 60;
 export const USER_AUDIENCE = 'edgecam:user';
 const USER_TYPE = 'edgecam-user+jwt';
 
@@ -40,7 +42,10 @@ export async function signUserToken(k: TokenKey, claims: UserClaims, nowS: numbe
     .sign(k.key);
 }
 
-/** The token's claims, or null for anything forged, expired, mistyped or malformed. Verified tokens are remembered until their `exp`. */
+/**
+ * The token's claims, or null for anything forged, expired, mistyped, malformed, issued in the future
+ * or living longer than this server issues them. Verified tokens are remembered until their `exp`.
+ */
 export async function verifyUserToken(k: TokenKey, token: string): Promise<UserClaims | null> {
   const known = k.verified.get(token, Math.floor(Date.now() / 1000));
   if (known) return known;
@@ -52,6 +57,10 @@ export async function verifyUserToken(k: TokenKey, token: string): Promise<UserC
       typ: USER_TYPE,
       requiredClaims: ['exp', 'iat', 'sub'],
     });
+    // A token this server would never issue: from the future, or living longer than TOKEN_TTL_S.
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    if (iat > Date.now() / 1000 + CLOCK_SKEW_S || exp - iat > k.ttlS) return null;
     const claims = v.safeParse(Claims, payload);
     if (!claims.success) return null;
     k.verified.remember(token, claims.output, payload.exp as number);
