@@ -92,6 +92,21 @@ describe('on connect', () => {
     bare.close();
   });
 
+  test('before its credentials are checked, a client learns nothing of which devices exist', async () => {
+    const reasons = async (query: string) => {
+      const socket = await open(query);
+      const closed = await socket.closed;
+      return `${closed.code} ${closed.reason}`;
+    };
+    // No credentials: the same answer for a registered device and an unknown one.
+    assert.equal(await reasons('?device=pi'), await reasons('?device=no-such-cam'));
+    assert.match(await reasons('?device=no-such-cam'), /^1008 Credentials required/);
+    // A key: a wrong key for a registered device reads as a key for an unknown one.
+    assert.equal(await reasons('?device=pi&key=wrong'), await reasons('?device=no-such-cam&key=wrong'));
+    // A valid user token may hear that a device does not exist.
+    assert.match(await reasons(`?device=no-such-cam&token=${operator}`), /^1008 Unknown device: no-such-cam/);
+  });
+
   test('missing or wrong credentials are closed with 1008; credentials never reach the logs', async () => {
     for (const query of ['?device=pi', '?device=pi&key=wrong', '?device=pi&token=wrong.jwt.here', '?device=nope&key=x']) {
       const socket = await open(query);

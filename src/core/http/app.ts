@@ -277,26 +277,28 @@ export function createApp(opts: AppOptions): Hono<Env> {
   });
 
   const camera = async (c: Context, info: ConnectInfo): Promise<[string, ConnectInfo]> => {
-    const device = await chooseDevice(c);
-    if (typeof device === 'string') return refuse(info, device);
     // Devices present their key, people their JWT: as a Bearer header, or ?key= / ?token= for clients
-    // that cannot set headers. Query strings never reach our logs.
+    // that cannot set headers. Query strings never reach our logs. Until credentials are checked, every
+    // refusal reads the same whether the device exists or not: no probing which ids are registered.
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     const token = c.req.query('token') ?? (bearer?.split('.').length === 3 ? bearer : undefined);
     const key = c.req.query('key') ?? (token === undefined ? bearer : undefined);
+    if (token === undefined && key === undefined) {
+      return refuse(info, 'Credentials required: Authorization: Bearer <device key or user token>, or ?key= / ?token=');
+    }
     if (token !== undefined) {
       const claims = await verifyUserToken(services.tokens, token);
       const user = claims ? await rooms.user(claims.sub).profile() : null;
       if (!user) return refuse(info, 'Invalid token');
+      const device = await chooseDevice(c);
+      if (typeof device === 'string') return refuse(info, device);
       if (!mayAccess(user, device.id)) return refuse(info, `Unknown device: ${device.id}`);
       return [roomId.device(device.id), { ...info, camera: { role: 'controller', user } }];
     }
-    if (key === undefined) {
-      return refuse(info, 'Credentials required: Authorization: Bearer <device key or user token>, or ?key= / ?token=');
-    }
-    if (!(await rooms.device(device.id).verifyKey(key))) {
-      log.warn('camera device refused', { device: device.id, client: info.clientAddress });
-      return refuse(info, 'Wrong device key');
+    const device = await chooseDevice(c);
+    if (typeof device === 'string' || !(await rooms.device(device.id).verifyKey(key as string))) {
+      log.warn('camera device refused', { device: c.req.query('device')?.slice(0, 64), client: info.clientAddress });
+      return refuse(info, 'Wrong device key or unknown device (name it with ?device=<id>)');
     }
     return [roomId.device(device.id), { ...info, camera: { role: 'device' } }];
   };
