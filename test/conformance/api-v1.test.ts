@@ -248,4 +248,41 @@ describe('anonymous read switched off', () => {
       await locked.stop();
     }
   });
+
+  test('with ANONYMOUS_READ=false a client hears nothing of the state until it authenticates, then catches up', async () => {
+    const locked = await startServer({ env: { ANONYMOUS_READ: 'false' } });
+    try {
+      const token = await login(locked.url);
+      await registerDevice(locked.url, token, 'cam');
+      const change = (body: object) => api(locked.url, 'PATCH', '/api/devices/cam/state', { token, body });
+      await change({ 'camera-name': 'Back door' });
+      // A snapshot (?since far ahead), the change log (?since=0), and live changes (no since).
+      const clients = await Promise.all(
+        ['?since=999', '?since=0', ''].map((q) => TestSocket.open(`${locked.wsUrl}/api/v1?device=cam${q.replace('?', '&')}`)),
+      );
+      await change({ brightness: 12 });
+      for (const socket of clients) {
+        // Whatever the server sent before this answer would come first: it sent nothing.
+        socket.send({ get: ['fps'] });
+        assert.deepEqual(await socket.nextWhere(() => true), { error: 'Permission denied', key: 'fps' });
+      }
+      const [snapshot, log, live] = clients as [TestSocket, TestSocket, TestSocket];
+      snapshot.send({ token });
+      assert.equal((await snapshot.nextWhere(() => true)).authenticated, true);
+      const caughtUp = await snapshot.nextWhere(() => true);
+      assert.equal(caughtUp.snapshot, true);
+      assert.deepEqual([caughtUp['camera-name'], caughtUp.brightness, caughtUp.seq], ['Back door', 12, 2]);
+      log.send({ token });
+      assert.equal((await log.nextWhere(() => true)).authenticated, true);
+      assert.deepEqual(await log.nextWhere(() => true), { 'camera-name': 'Back door', seq: 1 });
+      assert.deepEqual(await log.nextWhere(() => true), { brightness: 12, seq: 2 });
+      live.send({ token });
+      assert.equal((await live.nextWhere(() => true)).authenticated, true);
+      await change({ brightness: 13 });
+      assert.deepEqual(await live.nextWhere(() => true), { brightness: 13, seq: 3 });
+      for (const socket of clients) socket.close();
+    } finally {
+      await locked.stop();
+    }
+  });
 });

@@ -20,6 +20,8 @@ export interface ApiV1State {
   protocol: 'api-v1';
   client: string;
   user: Profile | null;
+  /** `?since=` of a client that may not read yet (ANONYMOUS_READ=false): caught up once it authenticates. */
+  since?: number;
 }
 
 export type Applied = { ok: true; applied: Record<string, unknown>; seq: number } | { ok: false; error: StateError };
@@ -46,10 +48,23 @@ export class ApiV1 {
   }
 
   connect(conn: Connection, info: ConnectInfo): void {
-    conn.setState({ protocol: 'api-v1', client: info.clientAddress, user: null } satisfies ApiV1State);
-    if (info.since === undefined) return;
-    // A reconnecting client says what it last saw and gets exactly what it missed, or a snapshot.
-    const catchUp = this.host.catchUp(info.since);
+    const state: ApiV1State = { protocol: 'api-v1', client: info.clientAddress, user: null };
+    if (info.since !== undefined && !this.host.services.config.anonymousRead) state.since = info.since;
+    conn.setState(state);
+    if (info.since !== undefined && state.since === undefined) this.catchUp(conn, info.since);
+  }
+
+  /**
+   * May this socket hear the device's state (its broadcasts, a catch-up)? With ANONYMOUS_READ=false a
+   * client that has not authenticated hears nothing but the answers to its own messages.
+   */
+  reads(conn: Connection): boolean {
+    return this.host.services.config.anonymousRead || (conn.state as ApiV1State).user !== null;
+  }
+
+  /** A reconnecting client says what it last saw and gets exactly what it missed, or a snapshot. */
+  private catchUp(conn: Connection, since: number): void {
+    const catchUp = this.host.catchUp(since);
     if (catchUp.snapshot) conn.send(JSON.stringify({ ...catchUp.state, seq: catchUp.seq, snapshot: true }));
     else for (const entry of catchUp.changes) conn.send(JSON.stringify({ ...entry.changes, seq: entry.seq }));
   }
@@ -148,7 +163,8 @@ export class ApiV1 {
       send(conn, { authenticated: false, error: 'No access to this device' });
       return safeClose(conn, Close.policy, 'No access to this device');
     }
-    conn.setState({ ...(conn.state as ApiV1State), user: profile });
+    const { since, ...state } = conn.state as ApiV1State;
+    conn.setState({ ...state, user: profile });
     const actor = this.actor(conn);
     send(conn, {
       authenticated: true,
@@ -156,6 +172,7 @@ export class ApiV1 {
       role: profile.role,
       permissions: permissions(actor, this.host.services.config.anonymousRead),
     });
+    if (since !== undefined) this.catchUp(conn, since);
   }
 
   private actor(conn: Connection): Actor {

@@ -360,7 +360,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   /** Every change, serialised once per protocol, to every client of every protocol. */
   private publish(changes: State, seq: number, actor: Actor, requestId?: string): void {
     const apiV1 = JSON.stringify({ ...changes, seq });
-    for (const conn of this.sockets('api-v1')) this.outbox.send(conn, conn.id, changes, seq, apiV1);
+    for (const conn of this.sockets('api-v1')) if (this.apiV1.reads(conn)) this.outbox.send(conn, conn.id, changes, seq, apiV1);
     const envelope = this.stateFrame(changes, seq, false);
     for (const [conn, target] of this.subscribers) {
       target.deliverState(envelope, this.deviceId, changes, seq).then((ok) => ok || this.unsubscribe(conn), this.logFailure);
