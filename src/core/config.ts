@@ -70,6 +70,8 @@ const EnvSchema = v.object({
   WATCH_ANSWER_TIMEOUT_S: seconds(30),
   STATE_LOG_SIZE: integer(1000, 1, 100_000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: integer(256, 1),
+  CAMERA_PENDING_PER_CONTROLLER: integer(32, 1, 10_000),
+  CAMERA_PENDING_PER_DEVICE: integer(256, 1, 100_000),
   LOGIN_MAX_FAILURES: integer(10, 1, 10),
   LOGIN_MAX_FAILURES_PER_CLIENT: integer(30, 1),
   LOGIN_WINDOW_S: integer(900, 1, WEEK_S),
@@ -113,6 +115,9 @@ export interface Config {
   watchAnswerTimeoutMs: number;
   stateLogSize: number;
   maxSubscriptionsPerSocket: number;
+  /** /ws/camera/ commands awaiting the device's reply: per controller socket, and per device. */
+  cameraPendingPerController: number;
+  cameraPendingPerDevice: number;
   loginMaxFailures: number;
   loginMaxFailuresPerClient: number;
   loginWindowMs: number;
@@ -172,6 +177,8 @@ export function loadConfig(env: Record<string, unknown>): Config {
     watchAnswerTimeoutMs: e.WATCH_ANSWER_TIMEOUT_S * 1000,
     stateLogSize: e.STATE_LOG_SIZE,
     maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+    cameraPendingPerController: e.CAMERA_PENDING_PER_CONTROLLER,
+    cameraPendingPerDevice: e.CAMERA_PENDING_PER_DEVICE,
     loginMaxFailures: e.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerClient: e.LOGIN_MAX_FAILURES_PER_CLIENT,
     loginWindowMs: e.LOGIN_WINDOW_S * 1000,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ const commands: Record<TargetName, () => string[]> = {
  * docs/deploy.md lists the same differences.
  */
 export function unsupported(
-  feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade' | 'if-none-match-star',
+  feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade' | 'if-none-match-star' | 'process-memory',
 ): string | false {
   if (currentTarget() !== 'workerd') return false;
   return {
@@ -40,6 +40,7 @@ export function unsupported(
     'graceful-close': 'stopping wrangler dev kills workerd without a close frame; deploys close sockets the same way',
     'strict-upgrade': "wrangler dev's local proxy completes a malformed upgrade itself before the Worker sees it",
     'if-none-match-star': "Cloudflare's asset server answers the panel's files there, and it does not honour If-None-Match: *",
+    'process-memory': 'the Worker runs inside workerd, whose memory the harness does not measure; an isolate has 128 MB',
   }[feature];
 }
 
@@ -56,6 +57,8 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   dataDir: string;
+  /** The server process (Node, Deno); for workerd, the harness that runs it. */
+  pid: number;
   output(): string;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -118,6 +121,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     dataDir,
+    pid: child.pid as number,
     output: () => output,
     async stop() {
       signalGroup(child, 'SIGTERM');
@@ -140,4 +144,11 @@ function signalGroup(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): void {
   } catch {
     // already gone
   }
+}
+
+/** Resident memory of a process, in bytes (Linux). */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
 }

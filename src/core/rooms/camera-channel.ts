@@ -48,12 +48,26 @@ export interface CameraHost {
   presenceChanged(): void;
 }
 
-/** Replies the device owes controllers, by request_id. Memory only: a reply after an eviction is dropped. */
+/** How long a controller's command waits for the device's reply before it is forgotten. */
 const REPLY_TIMEOUT_MS = 30_000;
+/** The envelope protocol's bound on ids too: a request_id is a name, not a payload. */
+const MAX_REQUEST_ID = 128;
+
+interface Pending {
+  conn: Connection;
+  at: number;
+}
 
 export class CameraChannel {
   private readonly limits: SocketLimits;
-  private readonly pending = new Map<string, { conn: Connection; at: number }>();
+  /**
+   * Replies the device owes controllers, by request_id, oldest first (a Map keeps insertion order, and
+   * each entry is newer than the one before): expiry stops at the first entry still waiting. Memory
+   * only: a reply after an eviction is dropped.
+   */
+  private readonly pending = new Map<string, Pending>();
+  /** How many of them each controller is owed: both counts are bounded. */
+  private readonly owed = new Map<string, number>();
 
   constructor(
     private readonly host: CameraHost,
@@ -88,6 +102,8 @@ export class CameraChannel {
 
   close(conn: Connection): void {
     this.limits.forget(conn.id);
+    // A reply to a closed socket has nowhere to go: its entries must not hold the device's bound.
+    if (this.owed.has(conn.id)) for (const [id, entry] of this.pending) if (entry.conn.id === conn.id) this.forget(id, entry);
     if ((conn.state as CameraSocketState | null)?.role === 'device') {
       this.host.services.log.info('device offline on /ws/camera', { device: this.host.deviceId, conn: conn.id });
       this.host.presenceChanged();
@@ -137,7 +153,7 @@ export class CameraChannel {
   deviceReplied(reply: { requestId: string; success: boolean; message: string; settings?: Settings }): void {
     const waiting = this.pending.get(reply.requestId);
     if (!waiting) return;
-    this.pending.delete(reply.requestId);
+    this.forget(reply.requestId, waiting);
     waiting.conn.send(
       encodeStatus({
         success: reply.success,
@@ -177,35 +193,70 @@ export class CameraChannel {
     const { command, settings, requestId } = decoded.message;
     const user = state.user as Profile;
     if (user.role === 'viewer') return this.reply(conn, false, 'Permission denied: viewers cannot control the camera', requestId);
-    const id = requestId || crypto.randomUUID();
+    if (requestId.length > MAX_REQUEST_ID) {
+      return this.reply(conn, false, `request_id is too long (at most ${MAX_REQUEST_ID} characters)`);
+    }
     this.expire();
+    const busy = this.busy(conn);
+    if (busy) return this.reply(conn, false, busy, requestId);
+    const id = requestId || crypto.randomUUID();
     if (command === Command.UPDATE_SETTINGS) {
       const changes = settingsToChanges(settings ?? {}, this.host.state());
       const actor: Actor = { kind: 'user', username: user.username, role: user.role };
       // Remember who asked before the change goes out, so the device's reply finds them.
-      this.pending.set(id, { conn, at: this.host.services.clock.now() });
+      this.remember(id, conn);
       const applied = this.host.apply(actor, changes, id);
       if (!applied.ok) {
-        this.pending.delete(id);
+        this.forget(id);
         const e = applied.error;
         return this.reply(conn, false, `${e.error}: ${e.key}${'message' in e ? ` (${e.message})` : ''}`, requestId);
       }
       if (!this.host.online()) {
-        this.pending.delete(id);
+        this.forget(id);
         this.reply(conn, false, 'Device is offline: the settings are saved and reach it when it connects', requestId);
       }
       return;
     }
-    this.pending.set(id, { conn, at: this.host.services.clock.now() });
+    this.remember(id, conn);
     if (!this.host.command(command, id)) {
-      this.pending.delete(id);
+      this.forget(id);
       this.reply(conn, false, 'Device is offline', requestId);
     }
   }
 
+  /** Why this controller may not send another command now, or undefined. */
+  private busy(conn: Connection): string | undefined {
+    const { cameraPendingPerController, cameraPendingPerDevice } = this.host.services.config;
+    if ((this.owed.get(conn.id) ?? 0) >= cameraPendingPerController) {
+      return `Too many commands waiting for the device's reply on this socket (at most ${cameraPendingPerController}); wait for replies`;
+    }
+    if (this.pending.size >= cameraPendingPerDevice) {
+      return `Too many commands waiting for this device's reply (at most ${cameraPendingPerDevice}); try again shortly`;
+    }
+    return undefined;
+  }
+
+  private remember(id: string, conn: Connection): void {
+    // A reused id replaces the entry it names (and moves to the end: it is now the newest).
+    this.forget(id);
+    this.pending.set(id, { conn, at: this.host.services.clock.now() });
+    this.owed.set(conn.id, (this.owed.get(conn.id) ?? 0) + 1);
+  }
+
+  private forget(id: string, entry = this.pending.get(id)): void {
+    if (!entry || !this.pending.delete(id)) return;
+    const count = (this.owed.get(entry.conn.id) ?? 0) - 1;
+    if (count > 0) this.owed.set(entry.conn.id, count);
+    else this.owed.delete(entry.conn.id);
+  }
+
+  /** Drops replies no longer awaited: the oldest first, stopping at the first one still in time. */
   private expire(): void {
     const before = this.host.services.clock.now() - REPLY_TIMEOUT_MS;
-    for (const [id, { at }] of this.pending) if (at < before) this.pending.delete(id);
+    for (const [id, entry] of this.pending) {
+      if (entry.at >= before) return;
+      this.forget(id, entry);
+    }
   }
 
   private status(success: boolean, message: string, requestId: string): StatusResponse {

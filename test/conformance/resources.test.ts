@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Command, decodeStatus, encodeCommand } from '../../src/core/camera/codec.ts';
+import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { rssBytes, startServer, type TestServer, unsupported } from '../helpers/server.ts';
+
+/**
+ * What a client may make the server hold: each path an adversarial probe used to exhaust memory or
+ * stall the event loop, driven within the rate limits, with the bounds asserted. Every run is bounded
+ * in time and stops by itself.
+ */
+
+let server: TestServer;
+let admin: string;
+const keys: Record<string, string> = {};
+
+before(async () => {
+  server = await startServer();
+  admin = await login(server.url);
+  keys.silent = await registerDevice(server.url, admin, 'silent');
+  keys.busy = await registerDevice(server.url, admin, 'busy');
+});
+after(() => server.stop());
+
+/** A device on /ws/camera/ that never answers a command. */
+async function silentDevice(id: string): Promise<TestSocket> {
+  const device = await TestSocket.open(`${server.wsUrl}/ws/camera/?device=${id}&key=${keys[id]}`);
+  await device.nextWhere(Buffer.isBuffer, 'the first CameraSettings');
+  return device;
+}
+
+/** A /ws/camera/ controller socket, and the replies it gets. */
+async function controller(device = 'silent') {
+  const socket = await TestSocket.open(`${server.wsUrl}/ws/camera/?device=${device}&token=${admin}`);
+  await socket.nextWhere(Buffer.isBuffer, 'the first CameraSettings');
+  return {
+    socket,
+    send: (command: number, requestId: string) => socket.ws.send(encodeCommand({ command: command as 0, requestId })),
+    /** The reply to `requestId`. */
+    async reply(requestId: string) {
+      const raw = await socket.nextWhere((m) => {
+        const status = Buffer.isBuffer(m) ? decodeStatus(m) : undefined;
+        return status?.ok === true && status.message.requestId === requestId;
+      }, `the reply to ${requestId}`);
+      const status = decodeStatus(raw);
+      assert.ok(status.ok);
+      return status.message;
+    },
+  };
+}
+
+/** Milliseconds /healthz takes to answer. */
+async function healthz(): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${server.url}/healthz`);
+  await res.text();
+  return performance.now() - started;
+}
+
+test('replies a silent device owes camera controllers are bounded per controller and per device', async () => {
+  const device = await silentDevice('silent');
+  const first = await controller();
+  for (let i = 1; i <= 40; i++) first.send(Command.GET_STATUS, `a-${i}`);
+  for (let i = 33; i <= 40; i++) {
+    const refused = await first.reply(`a-${i}`);
+    assert.equal(refused.success, false);
+    assert.match(refused.message, /Too many commands waiting for the device's reply on this socket \(at most 32\)/);
+  }
+  const tooLong = 'x'.repeat(200);
+  first.send(Command.GET_STATUS, tooLong);
+  const refusedLong = await first.socket.nextWhere(
+    (m) =>
+      Buffer.isBuffer(m) && /request_id is too long/.test((decodeStatus(m) as { message: { message: string } }).message.message),
+    'the refusal of a 200-character request_id',
+  );
+  assert.ok(refusedLong);
+
+  // Seven more controllers fill the device's 256; the ninth's commands are refused for the device.
+  const more = await Promise.all(Array.from({ length: 8 }, () => controller()));
+  for (const [n, c] of more.entries()) for (let i = 1; i <= 32; i++) c.send(Command.GET_STATUS, `c${n}-${i}`);
+  const last = more.at(-1) as Awaited<ReturnType<typeof controller>>;
+  const refused = await last.reply('c7-32');
+  assert.match(refused.message, /Too many commands waiting for this device's reply \(at most 256\)/);
+  // The device was asked exactly what was accepted: 32 + 7 × 32.
+  const commands = () => device.drain().filter(Buffer.isBuffer).length;
+  let forwarded = 0;
+  for (let i = 0; i < 50 && forwarded < 256; i++) {
+    forwarded += commands();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(forwarded + commands(), 256);
+  // A closed controller's commands stop counting against the device.
+  for (const c of [first, ...more]) c.socket.close();
+  await Promise.all([first, ...more].map((c) => c.socket.closed));
+  const fresh = await controller();
+  fresh.send(Command.GET_STATUS, 'after');
+  await device.nextWhere(Buffer.isBuffer, 'the command of a new controller');
+  fresh.socket.close();
+  device.close();
+});
+
+test('sixteen controllers sending settings at 90/s to a silent device do not stall the server', async () => {
+  const device = await silentDevice('busy');
+  const controllers = await Promise.all(Array.from({ length: 16 }, () => controller('busy')));
+  const memory = unsupported('process-memory') ? undefined : rssBytes(server.pid);
+  const longId = 'r'.repeat(120);
+  let sent = 0;
+  const timer = setInterval(() => {
+    for (const c of controllers) {
+      const n = ++sent;
+      c.socket.ws.send(
+        encodeCommand({ command: Command.UPDATE_SETTINGS, settings: { brightness: n % 100 }, requestId: `${longId}${n}` }),
+      );
+      // What comes back is not read: only the server's health is measured.
+      c.socket.drain();
+    }
+  }, 11);
+  const latencies: number[] = [];
+  const until = Date.now() + 4_000;
+  try {
+    while (Date.now() < until) {
+      latencies.push(await healthz());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  const worst = Math.max(...latencies);
+  assert.ok(worst < 1_000, `/healthz took up to ${Math.round(worst)} ms while ${sent} commands were sent`);
+  if (memory !== undefined) {
+    const grown = rssBytes(server.pid) - memory;
+    assert.ok(grown < 100 * 1024 * 1024, `RSS grew ${Math.round(grown / 1e6)} MB`);
+  }
+  // Only what the bounds let through became a change.
+  const seq = Number((await api(server.url, 'GET', '/api/devices/busy/state', { token: admin })).headers.get('x-state-seq'));
+  assert.ok(seq > 0 && seq <= 256, `${seq} changes were applied`);
+  for (const c of controllers) c.socket.close();
+  device.close();
+});
