@@ -57,8 +57,8 @@ export interface ConnectInfo {
   since?: number;
   /** Set when the upgrade must be refused after it completes (close 1008 with this reason). */
   refuse?: string;
-  /** /ws/camera/: who this is, checked at the upgrade. */
-  camera?: { role: 'device' | 'controller'; user?: Profile };
+  /** /ws/camera/: who this is, checked at the upgrade (`gen`: the generation of a user's token). */
+  camera?: { role: 'device' | 'controller'; user?: Profile; gen?: string };
 }
 
 /** A room's view of its platform: a Durable Object's `ctx`, or the in-process host's equivalent. */

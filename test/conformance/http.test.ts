@@ -22,9 +22,12 @@ function forge(header: object, payload: object, secret = JWT_SECRET): string {
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 const now = () => Math.floor(Date.now() / 1000);
+/** The generation of the admin's record, as its real token carries it. */
+const gen = () => JSON.parse(Buffer.from(admin.split('.')[1] as string, 'base64url').toString()).gen;
 const claims = (extra: object = {}) => ({
   sub: 'admin',
   role: 'admin',
+  gen: gen(),
   iss: 'edgecam',
   aud: 'edgecam:user',
   iat: now(),

@@ -158,16 +158,16 @@ describe('the per-user socket cap', () => {
     // MAX_SOCKETS_PER_USER is 2 here: two live connections fill it.
     for (const name of ['a', 'b']) {
       host.connect(`connection:${name}`, name, fakeSocket, { path: '/ws/viewer', clientAddress: 'test' });
-      assert.equal((await rooms.user('u').openSocket(name)).ok, true);
+      assert.equal((await rooms.user('u').openSocket(name, null)).ok, true);
     }
     host.evictIdle(Date.now() + 5_000);
     assert.ok(!host.loadedRooms().includes('user:u'), 'the user room was evicted');
-    assert.deepEqual(await rooms.user('u').openSocket('c'), { ok: false, reason: 'too_many_sockets' });
+    assert.deepEqual(await rooms.user('u').openSocket('c', null), { ok: false, reason: 'too_many_sockets' });
 
     // A connection that died without telling (a crash) is found out at the cap and its place reused.
     host.shutdown('test');
     const after = boot('cap');
-    assert.equal((await after.rooms.user('u').openSocket('d')).ok, true);
+    assert.equal((await after.rooms.user('u').openSocket('d', null)).ok, true);
     after.host.shutdown('test');
     after.store.close();
     store.close();

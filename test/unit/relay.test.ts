@@ -106,7 +106,8 @@ async function watching(name: string, now: boolean) {
   device.send('hello', { device_id: 'cam', key: 'cam-key' });
   await device.socket.next('hello_ack');
   const viewer = connect('v', '/ws/viewer');
-  viewer.send('hello', { token: await signUserToken(services.tokens, { sub: 'ann', role: 'viewer' }, Date.now() / 1000) });
+  const { gen } = (await rooms.user('ann').verify('password-1')) as { gen: string };
+  viewer.send('hello', { token: await signUserToken(services.tokens, { sub: 'ann', role: 'viewer', gen }, Date.now() / 1000) });
   await viewer.socket.next('hello_ack');
   viewer.send('watch_request', { device_id: 'cam' });
   const session = (await viewer.socket.next('watch_ready')).payload.session_id as string;

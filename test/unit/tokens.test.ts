@@ -24,9 +24,12 @@ function craft(overrides: { typ?: string; iss?: string; aud?: string; exp?: numb
 }
 
 describe('signUserToken / verifyUserToken', () => {
-  test('a signed token verifies and carries sub and role', async () => {
-    const token = await signUserToken(key, { sub: 'alice', role: 'operator' }, now());
-    assert.deepEqual(await verifyUserToken(key, token), { sub: 'alice', role: 'operator' });
+  test("a signed token verifies and carries sub, role and the user record's generation", async () => {
+    const token = await signUserToken(key, { sub: 'alice', role: 'operator', gen: 'g1' }, now());
+    assert.deepEqual(await verifyUserToken(key, token), { sub: 'alice', role: 'operator', gen: 'g1' });
+    // Tokens from before generations existed carry none.
+    const old = await signUserToken(key, { sub: 'alice', role: 'operator' }, now());
+    assert.deepEqual(await verifyUserToken(key, old), { sub: 'alice', role: 'operator', gen: '' });
   });
 
   test('a signed token is HS256 with the user typ and expires ttl seconds after nowS', async () => {
@@ -44,7 +47,7 @@ describe('signUserToken / verifyUserToken', () => {
   });
 
   test('a token made by crafting the same claims by hand verifies (the crafting helper is sound)', async () => {
-    assert.deepEqual(await verifyUserToken(key, await craft()), { sub: 'alice', role: 'viewer' });
+    assert.deepEqual(await verifyUserToken(key, await craft()), { sub: 'alice', role: 'viewer', gen: '' });
   });
 
   test('a token signed with another secret is rejected', async () => {
@@ -96,9 +99,9 @@ describe('verifyUserToken with remembered tokens', () => {
   test('a token verified once verifies again from the cache with the same claims', async () => {
     const cached = tokenKey(SECRET, 3600, 10);
     const token = await signUserToken(cached, { sub: 'alice', role: 'operator' }, now());
-    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator' });
+    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator', gen: '' });
     assert.equal(cached.verified.size, 1);
-    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator' });
+    assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator', gen: '' });
   });
 
   test('a rejected token is never remembered', async () => {

@@ -1,5 +1,5 @@
 import type { Services } from '../ports.ts';
-import type { Profile } from '../rooms/user-room.ts';
+import type { Session } from '../rooms/user-room.ts';
 
 /**
  * Password login with throttling, for POST /api/login and the /api/v1 auth message alike: at most
@@ -7,7 +7,7 @@ import type { Profile } from '../rooms/user-room.ts';
  * LOGIN_WINDOW_S; past that every attempt is refused, the right password too, until the window moves.
  */
 
-export type LoginResult = { ok: true; profile: Profile } | { ok: false; retryAfter?: number };
+export type LoginResult = { ok: true; session: Session } | { ok: false; retryAfter?: number };
 
 export async function passwordLogin(
   services: Services,
@@ -28,11 +28,11 @@ export async function passwordLogin(
     return { ok: false, retryAfter: wait };
   }
   await rooms.directory().bootstrap();
-  const profile = await rooms.user(username).verify(password);
-  if (!profile) {
+  const session = await rooms.user(username).verify(password);
+  if (!session) {
     await Promise.all([byClient.fail(window), byAccount.fail(window)]);
     log.warn('login failed', { username, client });
     return { ok: false };
   }
-  return { ok: true, profile };
+  return { ok: true, session };
 }

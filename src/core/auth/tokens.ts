@@ -17,7 +17,13 @@ const USER_TYPE = 'edgecam-user+jwt';
 export const Role = v.picklist(['admin', 'operator', 'viewer']);
 export type Role = v.InferOutput<typeof Role>;
 
-const Claims = v.object({ sub: v.pipe(v.string(), v.minLength(1)), role: Role });
+const Claims = v.object({
+  sub: v.pipe(v.string(), v.minLength(1)),
+  role: Role,
+  // The generation of the user's record the token was issued for (rooms/user-room.ts); tokens from
+  // before generations existed have none, and match records that have none.
+  gen: v.optional(v.string(), ''),
+});
 export type UserClaims = v.InferOutput<typeof Claims>;
 
 export interface TokenKey {
@@ -31,8 +37,8 @@ export function tokenKey(secret: string, ttlS: number, cacheSize = 1000): TokenK
   return { key: utf8(secret), ttlS, verified: new VerifiedTokens(cacheSize) };
 }
 
-export async function signUserToken(k: TokenKey, claims: UserClaims, nowS: number): Promise<string> {
-  return new SignJWT({ role: claims.role })
+export async function signUserToken(k: TokenKey, claims: v.InferInput<typeof Claims>, nowS: number): Promise<string> {
+  return new SignJWT({ role: claims.role, gen: claims.gen })
     .setProtectedHeader({ alg: 'HS256', typ: USER_TYPE })
     .setSubject(claims.sub)
     .setIssuer(ISSUER)

@@ -15,7 +15,7 @@ import { describeKeys } from '../state/describe.ts';
 import { Changes, type StateError, unknownChangeKey } from '../state/model.ts';
 import { type StaticFiles, serveStatic } from './assets.ts';
 import { originAllowed } from './origin.ts';
-import { DeviceId, LoginBody, NewDeviceBody, NewUserBody, Username } from './schemas.ts';
+import { DeviceId, LoginBody, NewDeviceBody, NewUserBody, UserChangeBody, Username } from './schemas.ts';
 
 /** What a runtime adapter gives the app: everything here is the same on Node, Deno and Workers. */
 export interface AppOptions {
@@ -75,9 +75,12 @@ export function createApp(opts: AppOptions): Hono<Env> {
       );
     const claims = await verifyUserToken(services.tokens, match[1] as string);
     if (!claims) return c.json({ error: 'Invalid or expired token', hint: 'log in again with POST /api/login' }, 401);
-    // The user record, not the token, says what they may do now: deleted users and changed roles apply at once.
-    const profile = await rooms.user(claims.sub).profile();
-    if (!profile) return c.json({ error: 'Invalid or expired token', hint: 'this user no longer exists' }, 401);
+    // The user record, not the token, says what they may do now; a token issued before the user was
+    // changed or removed (another generation) is no longer theirs.
+    const profile = await rooms.user(claims.sub).session(claims.gen);
+    if (!profile) {
+      return c.json({ error: 'Invalid or expired token', hint: 'this user was changed or removed: log in again' }, 401);
+    }
     c.set('user', profile);
     await next();
   });
@@ -121,9 +124,9 @@ export function createApp(opts: AppOptions): Hono<Env> {
       return c.json({ error: 'Too many failed logins; try again later', retry_after: result.retryAfter }, 429);
     }
     if (!result.ok) return c.json({ error: 'Invalid username or password' }, 401);
-    const profile = result.profile;
+    const profile = result.session;
     const nowS = Math.floor(services.clock.now() / 1000);
-    const token = await signUserToken(services.tokens, { sub: profile.username, role: profile.role }, nowS);
+    const token = await signUserToken(services.tokens, { sub: profile.username, role: profile.role, gen: profile.gen }, nowS);
     log.info('login', { username: profile.username, role: profile.role });
     return c.json({
       token,
@@ -165,6 +168,25 @@ export function createApp(opts: AppOptions): Hono<Env> {
     await rooms.user(target.username).remove();
     log.info('user deleted', { username: target.username, by: c.get('user').username });
     return c.body(null, 204);
+  });
+
+  app.patch('/api/users/:username', requireUser, requireAdmin, async (c) => {
+    const username = v.safeParse(Username, c.req.param('username'));
+    if (!username.success) return c.json({ error: 'User not found' }, 404);
+    const body = await readBody(c, UserChangeBody);
+    if (body instanceof Response) return body;
+    const users = await rooms.directory().listUsers();
+    const target = users.find((u) => u.username === username.output);
+    if (!target) return c.json({ error: 'User not found' }, 404);
+    if (target.role === 'admin' && body.role && body.role !== 'admin' && users.filter((u) => u.role === 'admin').length === 1) {
+      return c.json({ error: 'Cannot demote the last admin; make another user admin first' }, 409);
+    }
+    const profile = await rooms.user(target.username).update(body);
+    if (!profile) return c.json({ error: 'User not found' }, 404);
+    await rooms.directory().updateUser(profile);
+    // The user's open sockets were closed and their tokens no longer pass: they log in again.
+    log.info('user changed', { username: profile.username, role: profile.role, by: c.get('user').username });
+    return c.json(profile);
   });
 
   app.get('/api/devices', requireUser, async (c) => {
@@ -288,12 +310,12 @@ export function createApp(opts: AppOptions): Hono<Env> {
     }
     if (token !== undefined) {
       const claims = await verifyUserToken(services.tokens, token);
-      const user = claims ? await rooms.user(claims.sub).profile() : null;
-      if (!user) return refuse(info, 'Invalid token');
+      const user = claims ? await rooms.user(claims.sub).session(claims.gen) : null;
+      if (!claims || !user) return refuse(info, 'Invalid token');
       const device = await chooseDevice(c);
       if (typeof device === 'string') return refuse(info, device);
       if (!mayAccess(user, device.id)) return refuse(info, `Unknown device: ${device.id}`);
-      return [roomId.device(device.id), { ...info, camera: { role: 'controller', user } }];
+      return [roomId.device(device.id), { ...info, camera: { role: 'controller', user, gen: claims.gen } }];
     }
     const device = await chooseDevice(c);
     if (typeof device === 'string' || !(await rooms.device(device.id).verifyKey(key as string))) {

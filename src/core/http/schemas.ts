@@ -14,16 +14,29 @@ export const LoginBody = v.object({
   password: v.pipe(v.string('password must be a string'), v.maxLength(256, 'password is too long')),
 });
 
+const Password = v.pipe(
+  v.string('password must be a string'),
+  v.minLength(8, 'password must be at least 8 characters'),
+  v.maxLength(256, 'password must be at most 256 characters'),
+);
+const UserRole = v.picklist(Role.options, 'role must be admin, operator or viewer');
+const AllowList = v.nullable(v.pipe(v.array(DeviceId, 'devices must be a list of device ids'), v.maxLength(1000)));
+
 export const NewUserBody = v.object({
   username: Username,
-  password: v.pipe(
-    v.string('password must be a string'),
-    v.minLength(8, 'password must be at least 8 characters'),
-    v.maxLength(256, 'password must be at most 256 characters'),
-  ),
-  role: v.picklist(Role.options, 'role must be admin, operator or viewer'),
-  devices: v.optional(v.nullable(v.pipe(v.array(DeviceId, 'devices must be a list of device ids'), v.maxLength(1000)))),
+  password: Password,
+  role: UserRole,
+  devices: v.optional(AllowList),
 });
+
+/** PATCH /api/users/:username: any of these; `devices: null` lifts the allow-list. */
+export const UserChangeBody = v.pipe(
+  v.strictObject(
+    { password: v.optional(Password), role: v.optional(UserRole), devices: v.optional(AllowList) },
+    'only password, role and devices can be changed',
+  ),
+  v.check((body) => Object.keys(body).length > 0, 'send at least one of password, role, devices'),
+);
 
 export const NewDeviceBody = v.object({
   device_id: DeviceId,

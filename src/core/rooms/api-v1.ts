@@ -147,19 +147,46 @@ export class ApiV1 {
         ...(result.retryAfter ? { retry_after: result.retryAfter } : {}),
       });
     }
-    this.authenticated(conn, result.profile);
+    await this.authenticated(conn, result.session.username, result.session.gen, 'Invalid username or password');
   }
 
   private async tokenLogin(conn: Connection, body: Record<string, unknown>): Promise<void> {
     const parsed = v.safeParse(TokenAuth, body);
     const claims = parsed.success ? await verifyUserToken(this.host.services.tokens, parsed.output.token) : null;
-    const profile = claims ? await this.host.services.rooms.user(claims.sub).profile() : null;
-    if (!profile) return send(conn, { authenticated: false, error: 'Invalid token' });
-    this.authenticated(conn, profile);
+    if (!claims) return send(conn, { authenticated: false, error: 'Invalid token' });
+    await this.authenticated(conn, claims.sub, claims.gen, 'Invalid token');
   }
 
-  private authenticated(conn: Connection, profile: Profile): void {
-    if (profile.devices && !profile.devices.includes(this.host.deviceId)) {
+  /**
+   * The socket becomes the user's: it counts toward their MAX_SOCKETS_PER_USER and closes when their
+   * session ends. `gen` is the generation the credentials were checked against (user-room.ts).
+   */
+  private async authenticated(conn: Connection, username: string, gen: string, invalid: string): Promise<void> {
+    const { rooms } = this.host.services;
+    const ref = `${this.host.deviceId}/${conn.id}`;
+    const previous = (conn.state as ApiV1State).user;
+    const opened = await rooms.user(username).openSocket(ref, gen);
+    if (!opened.ok) {
+      const tooMany = opened.reason === 'too_many_sockets';
+      send(conn, { authenticated: false, error: tooMany ? 'Too many open sockets for this user' : invalid });
+      return tooMany ? safeClose(conn, Close.policy, 'Too many open sockets for this user') : undefined;
+    }
+    const profile = opened.profile;
+    const noAccess = profile.devices !== null && !profile.devices.includes(this.host.deviceId);
+    // Closed while we asked (its close found no user to release), or not to be kept: release it here.
+    if (!this.queues.has(conn.id) || noAccess)
+      rooms
+        .user(username)
+        .closeSocket(ref)
+        .catch(() => {});
+    if (!this.queues.has(conn.id)) return;
+    // Authenticating again as someone else: the socket is no longer the first user's.
+    if (previous && previous.username !== username)
+      rooms
+        .user(previous.username)
+        .closeSocket(ref)
+        .catch(() => {});
+    if (noAccess) {
       send(conn, { authenticated: false, error: 'No access to this device' });
       return safeClose(conn, Close.policy, 'No access to this device');
     }

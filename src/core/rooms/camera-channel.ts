@@ -81,7 +81,7 @@ export class CameraChannel {
     return undefined;
   }
 
-  connect(conn: Connection, info: ConnectInfo & { camera: { role: 'device' | 'controller'; user?: Profile } }): void {
+  connect(conn: Connection, info: ConnectInfo & { camera: NonNullable<ConnectInfo['camera']> }): void {
     const role = info.camera.role;
     if (role === 'device') {
       // One device socket per channel: the newer replaces the older, as on /ws/device.
@@ -94,6 +94,23 @@ export class CameraChannel {
       ...(info.camera.user ? { user: info.camera.user } : {}),
     } satisfies CameraSocketState);
     conn.send(encodeSettings(stateToSettings(this.host.state())));
+    const user = info.camera.user;
+    if (user) {
+      // The socket counts toward its user's MAX_SOCKETS_PER_USER and closes when their session ends.
+      // (Its close, if it comes first, releases it after this call: calls to one room keep their order.)
+      this.host.services.rooms
+        .user(user.username)
+        .openSocket(`${this.host.deviceId}/${conn.id}`, info.camera.gen ?? '')
+        .then((opened) => {
+          if (opened.ok) return;
+          safeClose(
+            conn,
+            Close.policy,
+            opened.reason === 'too_many_sockets' ? 'Too many open sockets for this user' : 'Invalid token',
+          );
+        })
+        .catch((error) => this.host.services.log.error('counting a camera socket failed', { error: String(error) }));
+    }
     if (role === 'device') {
       this.host.services.log.info('device online on /ws/camera', { device: this.host.deviceId, conn: conn.id });
       this.host.presenceChanged();

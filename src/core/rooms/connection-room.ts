@@ -321,7 +321,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
       this.fail(socket, 'invalid_token', ErrorText.invalidToken, message.request_id);
       return this.shut(socket, Close.policy, 'Invalid token');
     }
-    const opened = await this.services.rooms.user(claims.sub).openSocket(this.name);
+    const opened = await this.services.rooms.user(claims.sub).openSocket(this.name, claims.gen);
     if (!opened.ok) {
       const tooMany = opened.reason === 'too_many_sockets';
       this.fail(

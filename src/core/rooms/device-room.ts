@@ -11,6 +11,7 @@ import { StateOutbox } from '../state/outbox.ts';
 import { type CatchUp, StateStore } from '../state/store.ts';
 import { ApiV1, type Applied, type StateHost } from './api-v1.ts';
 import { CameraChannel, type CameraHost } from './camera-channel.ts';
+import type { Profile } from './user-room.ts';
 import { type WatchResult, WatchSessions } from './watch-sessions.ts';
 
 /**
@@ -74,6 +75,9 @@ export interface DeviceRoomApi {
   /** The device could not serve the session; `message` (why) goes to the viewer. */
   endFromDevice(conn: string, session: string, message?: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
+  /** A socket this room holds (/api/v1, /ws/camera/), by id: for its user's session to end. */
+  closeSocket(connId: string, code: number, reason: string): void;
+  socketOpen(connId: string): boolean;
 }
 
 const LINK_CHECK_MS = 1_000;
@@ -349,6 +353,19 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
       this.apiV1.close(conn);
       this.outbox.forget(conn.id);
     }
+    // It no longer counts toward its user's MAX_SOCKETS_PER_USER.
+    const user = (conn.state as { user?: Profile | null } | null)?.user;
+    if (user) this.rooms.user(user.username).closeSocket(`${this.deviceId}/${conn.id}`).catch(this.logFailure);
+  }
+
+  /** A user's session ended (they were changed or removed): their socket here goes. */
+  closeSocket(connId: string, code: number, reason: string): void {
+    for (const conn of this.ctx.connections()) if (conn.id === connId) safeClose(conn, code, reason);
+  }
+
+  socketOpen(connId: string): boolean {
+    for (const conn of this.ctx.connections()) if (conn.id === connId) return true;
+    return false;
   }
 
   private *sockets(protocol: 'api-v1' | 'camera'): Iterable<Connection> {

@@ -24,6 +24,8 @@ export interface DirectoryApi {
   removeDevice(id: string): boolean;
   listDevices(): DeviceEntry[];
   addUser(entry: UserEntry): boolean;
+  /** The listing's copy of a changed user; false when there is none. */
+  updateUser(entry: UserEntry): boolean;
   removeUser(username: string): boolean;
   listUsers(): UserEntry[];
 }
@@ -66,7 +68,8 @@ export class DirectoryRoom extends Room implements DirectoryApi {
         log.warn('change it by setting ADMIN_PASSWORD, or create your own admin and delete this one');
       }
     } else if (config.adminPassword && this.ctx.storage.get(`user:${username}`)) {
-      await user.setPassword(config.adminPassword);
+      // Only a changed password is a change: resetting it to itself would end that admin's sessions.
+      if (!(await user.verify(config.adminPassword))) await user.update({ password: config.adminPassword });
     }
   }
 
@@ -84,6 +87,12 @@ export class DirectoryRoom extends Room implements DirectoryApi {
 
   addUser(entry: UserEntry): boolean {
     return this.add(`user:${entry.username}`, entry);
+  }
+
+  updateUser(entry: UserEntry): boolean {
+    if (!this.ctx.storage.get(`user:${entry.username}`)) return false;
+    this.ctx.storage.put(`user:${entry.username}`, entry);
+    return true;
   }
 
   removeUser(username: string): boolean {
