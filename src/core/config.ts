@@ -75,6 +75,8 @@ const EnvSchema = v.object({
   LOGIN_MAX_FAILURES: integer(10, 1, 10),
   LOGIN_MAX_FAILURES_PER_CLIENT: integer(30, 1),
   LOGIN_WINDOW_S: integer(900, 1, WEEK_S),
+  LOGIN_MAX_CONCURRENT: integer(2, 1, 1000),
+  LOGIN_MAX_PER_MINUTE: integer(30, 1, 100_000),
   PASSWORD_ITERATIONS: integer(600_000, 100_000),
   TOKEN_CACHE_SIZE: integer(1000, 0, 1_000_000),
   ROOM_IDLE_S: seconds(60, 1),
@@ -121,6 +123,9 @@ export interface Config {
   loginMaxFailures: number;
   loginMaxFailuresPerClient: number;
   loginWindowMs: number;
+  /** Per username and per client: password checks at once, and attempts of any outcome per minute. */
+  loginMaxConcurrent: number;
+  loginMaxPerMinute: number;
   passwordIterations: number;
   tokenCacheSize: number;
   roomIdleMs: number;
@@ -182,6 +187,8 @@ export function loadConfig(env: Record<string, unknown>): Config {
     loginMaxFailures: e.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerClient: e.LOGIN_MAX_FAILURES_PER_CLIENT,
     loginWindowMs: e.LOGIN_WINDOW_S * 1000,
+    loginMaxConcurrent: e.LOGIN_MAX_CONCURRENT,
+    loginMaxPerMinute: e.LOGIN_MAX_PER_MINUTE,
     passwordIterations: e.PASSWORD_ITERATIONS,
     tokenCacheSize: e.TOKEN_CACHE_SIZE,
     roomIdleMs: e.ROOM_IDLE_S * 1000,

@@ -203,6 +203,48 @@ describe('login throttling', () => {
     assert.ok(await login(server.url));
   });
 
+  test('parallel guesses for one account are counted before any is checked: at most LOGIN_MAX_FAILURES are hashed', async () => {
+    await createUser(server.url, admin, 'raced', 'viewer');
+    // Each from its own address, so only the account's limits apply; the right password is among them.
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api(server.url, 'POST', '/api/login', {
+          body: { username: 'raced', password: i === 15 ? 'raced-password' : `wrong-${i}` },
+          headers: from(`198.51.101.${i + 1}`),
+        }),
+      ),
+    );
+    const checked = guesses.filter((res) => res.status !== 429);
+    assert.ok(checked.length <= 10, `${checked.length} of 30 parallel guesses were checked`);
+    for (const res of guesses.filter((r) => r.status === 429)) assert.ok(Number(res.headers.get('retry-after')) >= 1);
+  });
+
+  test('one client gets at most LOGIN_MAX_CONCURRENT password checks at a time', async () => {
+    const client = from('203.0.113.50');
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api(server.url, 'POST', '/api/login', { body: { username: `someone-${i}`, password: 'x' }, headers: client }),
+      ),
+    );
+    const checked = attempts.filter((res) => res.status === 401).length;
+    assert.ok(checked <= 6, `${checked} of 20 parallel attempts from one client were checked`);
+    assert.ok(attempts.some((res) => res.status === 429 && res.headers.get('retry-after') === '1'));
+  });
+
+  test('successful logins are throttled too: LOGIN_MAX_PER_MINUTE attempts of any outcome', async () => {
+    // Created without logging in: every attempt below is one of the minute's 30.
+    const body = { username: 'looper', password: 'looper-password', role: 'viewer' };
+    assert.equal((await api(server.url, 'POST', '/api/users', { token: admin, body })).status, 201);
+    const client = from('203.0.113.60');
+    const attempt = () =>
+      api(server.url, 'POST', '/api/login', { body: { username: 'looper', password: 'looper-password' }, headers: client });
+    for (let i = 0; i < 30; i++) assert.equal((await attempt()).status, 200, `login ${i + 1}`);
+    const throttled = await attempt();
+    assert.equal(throttled.status, 429);
+    const retryAfter = Number(throttled.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+  });
+
   test('repeated failures from one client are throttled across usernames', async () => {
     const client = from('203.0.113.7');
     for (let i = 0; i < 15; i++) {

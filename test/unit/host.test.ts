@@ -51,7 +51,9 @@ describe('InProcessHost', () => {
 
   test('a room with a pending alarm is not evicted, and is woken again after a restart', async () => {
     const first = boot('alarm');
-    await first.rooms.limiter('user:x').fail(60_000);
+    const limits = { maxFailures: 1, windowMs: 60_000, maxConcurrent: 1, maxPerMinute: 10 };
+    assert.equal(await first.rooms.limiter('user:x').begin(limits), 0);
+    await first.rooms.limiter('user:x').end('failure', 60_000);
     first.host.evictIdle(Date.now() + 5_000);
     assert.ok(first.host.loadedRooms().includes('limiter:user:x'));
     first.host.shutdown('test');
@@ -59,7 +61,7 @@ describe('InProcessHost', () => {
 
     const second = boot('alarm');
     assert.ok(second.host.loadedRooms().includes('limiter:user:x'), 'the alarm brought the room back');
-    assert.equal((await second.rooms.limiter('user:x').retryAfter(1, 60_000)) > 0, true);
+    assert.equal((await second.rooms.limiter('user:x').begin(limits)) > 0, true);
     second.host.shutdown('test');
     second.store.close();
   });

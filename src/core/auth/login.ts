@@ -1,10 +1,14 @@
 import type { Services } from '../ports.ts';
+import type { LoginLimits, LoginOutcome } from '../rooms/limiter-room.ts';
 import type { Session } from '../rooms/user-room.ts';
 
 /**
- * Password login with throttling, for POST /api/login and the /api/v1 auth message alike: at most
- * LOGIN_MAX_FAILURES failures per username and LOGIN_MAX_FAILURES_PER_CLIENT per client address in
- * LOGIN_WINDOW_S; past that every attempt is refused, the right password too, until the window moves.
+ * Password login with throttling, for POST /api/login and the /api/v1 auth message alike. Each attempt
+ * is reserved with the username's and the client's limiters before the password is hashed (so parallel
+ * guesses are counted before any is checked), and its outcome recorded after. Per username: at most
+ * LOGIN_MAX_FAILURES failures in LOGIN_WINDOW_S (past that every attempt is refused, the right password
+ * too, until the window moves); per client address LOGIN_MAX_FAILURES_PER_CLIENT. For both, at most
+ * LOGIN_MAX_CONCURRENT attempts being checked at once and LOGIN_MAX_PER_MINUTE attempts of any outcome.
  */
 
 export type LoginResult = { ok: true; session: Session } | { ok: false; retryAfter?: number };
@@ -16,21 +20,37 @@ export async function passwordLogin(
   client: string,
 ): Promise<LoginResult> {
   const { config, rooms, log } = services;
-  const window = config.loginWindowMs;
-  const byClient = rooms.limiter(`client:${client}`);
+  const limits = (maxFailures: number): LoginLimits => ({
+    maxFailures,
+    windowMs: config.loginWindowMs,
+    maxConcurrent: config.loginMaxConcurrent,
+    maxPerMinute: config.loginMaxPerMinute,
+  });
   const byAccount = rooms.limiter(`user:${username}`);
-  const wait = Math.max(
-    await byClient.retryAfter(config.loginMaxFailuresPerClient, window),
-    await byAccount.retryAfter(config.loginMaxFailures, window),
-  );
-  if (wait > 0) {
-    log.warn('login throttled', { username, client, retry_after: wait });
-    return { ok: false, retryAfter: wait };
+  const byClient = rooms.limiter(`client:${client}`);
+  const throttled = (retryAfter: number): LoginResult => {
+    log.warn('login throttled', { username, client, retry_after: retryAfter });
+    return { ok: false, retryAfter };
+  };
+  const accountWait = await byAccount.begin(limits(config.loginMaxFailures));
+  if (accountWait > 0) return throttled(accountWait);
+  const clientWait = await byClient.begin(limits(config.loginMaxFailuresPerClient));
+  if (clientWait > 0) {
+    await byAccount.end('cancelled', config.loginWindowMs);
+    return throttled(clientWait);
   }
-  await rooms.directory().bootstrap();
-  const session = await rooms.user(username).verify(password);
+  const end = (outcome: LoginOutcome) =>
+    Promise.all([byAccount.end(outcome, config.loginWindowMs), byClient.end(outcome, config.loginWindowMs)]);
+  let session: Session | null;
+  try {
+    await rooms.directory().bootstrap();
+    session = await rooms.user(username).verify(password);
+  } catch (error) {
+    await end('cancelled');
+    throw error;
+  }
+  await end(session ? 'success' : 'failure');
   if (!session) {
-    await Promise.all([byClient.fail(window), byAccount.fail(window)]);
     log.warn('login failed', { username, client });
     return { ok: false };
   }
