@@ -5,6 +5,7 @@ import type { ConnectionRoomApi } from './rooms/connection-room.ts';
 import type { DeviceRoomApi } from './rooms/device-room.ts';
 import type { DirectoryApi } from './rooms/directory-room.ts';
 import type { LimiterApi } from './rooms/limiter-room.ts';
+import type { RegistryApi } from './rooms/registry-room.ts';
 import type { Profile, UserRoomApi } from './rooms/user-room.ts';
 
 /**
@@ -84,6 +85,8 @@ export interface Rooms {
   user(username: string): Remote<UserRoomApi>;
   limiter(key: string): Remote<LimiterApi>;
   directory(): Remote<DirectoryApi>;
+  /** A shard of the registry of device ids (rooms/registry-room.ts). */
+  registry(shard: number): Remote<RegistryApi>;
   /**
    * Connection rooms called synchronously, where the host runs them in this process (Node, Deno; on
    * Workers each is a Durable Object of its own): a relayed signal then makes no promise.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Command, decodeStatus, encodeCommand } from '../../src/core/camera/codec.ts';
-import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { api, connectViewer, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { rssBytes, startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /**
@@ -136,4 +136,34 @@ test('sixteen controllers sending settings at 90/s to a silent device do not sta
   assert.ok(seq > 0 && seq <= 256, `${seq} changes were applied`);
   for (const c of controllers) c.socket.close();
   device.close();
+});
+
+test('ids nobody registered load no device rooms: a subscribe flood of random ids leaves memory flat', async (t) => {
+  const skip = unsupported('process-memory');
+  if (skip) return t.skip(skip);
+  const viewers = await Promise.all([0, 1].map(() => connectViewer(server.wsUrl, admin)));
+  const before = rssBytes(server.pid);
+  let sent = 0;
+  const lastSent = new Map<TestSocket, string>();
+  // 90 subscribes a second per socket (the rate limit is 100), each naming 256 ids never registered.
+  const timer = setInterval(() => {
+    for (const viewer of viewers) {
+      const ids = Array.from({ length: 256 }, () => `ghost-${crypto.randomUUID().slice(0, 18)}`);
+      const requestId = `s${++sent}`;
+      viewer.envelope('subscribe', { device_ids: ids }, requestId);
+      lastSent.set(viewer, requestId);
+      viewer.drain();
+    }
+  }, 11);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  clearInterval(timer);
+  // Every subscribe is answered, all its ids not found.
+  for (const viewer of viewers) {
+    const last = await viewer.nextWhere((m) => m.request_id === lastSent.get(viewer), 'the last answer', 15_000);
+    assert.deepEqual(last.payload.device_ids, []);
+    assert.equal(last.payload.not_found.length, 256);
+  }
+  const grown = rssBytes(server.pid) - before;
+  assert.ok(grown < 60 * 1024 * 1024, `RSS grew ${Math.round(grown / 1e6)} MB over ${sent} subscribes of 256 unknown ids`);
+  for (const viewer of viewers) viewer.close();
 });

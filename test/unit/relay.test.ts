@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Services } from '../../src/core/ports.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
+import { shardOf } from '../../src/core/rooms/registry-room.ts';
 import { type HostSocket, InProcessHost, type SocketEvents } from '../../src/runtime/in-process/host.ts';
 import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
 
@@ -88,6 +89,9 @@ async function watching(name: string, now: boolean) {
   };
   host.start(services);
   const { rooms } = services;
+  // As POST /api/devices does it: the directory, the registry, then the device room.
+  await rooms.directory().addDevice({ device_id: 'cam', name: 'Cam' });
+  await rooms.registry(shardOf('cam')).add('cam');
   await rooms.device('cam').register({
     device_id: 'cam',
     name: 'Cam',

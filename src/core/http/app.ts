@@ -10,6 +10,7 @@ import { describeIssues } from '../envelope/schema.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Services } from '../ports.ts';
 import { roomId } from '../rooms/index.ts';
+import { isRegistered, shardOf } from '../rooms/registry-room.ts';
 import type { Profile } from '../rooms/user-room.ts';
 import { describeKeys } from '../state/describe.ts';
 import { Changes, type StateError, unknownChangeKey } from '../state/model.ts';
@@ -196,9 +197,13 @@ export function createApp(opts: AppOptions): Hono<Env> {
     return c.json({ devices: infos.filter((info) => info !== null) });
   });
 
+  /** A device id from a request that names a registered device this user may access: only then is its room asked. */
+  const reachable = async (user: Profile, id: string) =>
+    v.is(DeviceId, id) && mayAccess(user, id) && (await isRegistered(rooms, id));
+
   app.get('/api/devices/:id', requireUser, async (c) => {
     const id = c.req.param('id');
-    const info = v.is(DeviceId, id) && mayAccess(c.get('user'), id) ? await rooms.device(id).info() : null;
+    const info = (await reachable(c.get('user'), id)) ? await rooms.device(id).info() : null;
     return info ? c.json(info) : c.json({ error: 'Device not found', device_id: id }, 404);
   });
 
@@ -208,6 +213,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const entry = { device_id: body.device_id, name: body.name ?? body.device_id };
     if (!(await rooms.directory().addDevice(entry)))
       return c.json({ error: 'Device already exists', device_id: entry.device_id }, 409);
+    await rooms.registry(shardOf(entry.device_id)).add(entry.device_id);
     const key = newDeviceKey();
     const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date().toISOString() };
     const device = rooms.device(entry.device_id);
@@ -223,6 +229,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const id = c.req.param('id');
     if (!v.is(DeviceId, id) || !(await rooms.directory().removeDevice(id)))
       return c.json({ error: 'Device not found', device_id: id }, 404);
+    await rooms.registry(shardOf(id)).remove(id);
     await rooms.device(id).unregister();
     log.info('device removed', { device: id, by: c.get('user').username });
     return c.body(null, 204);
@@ -232,7 +239,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
 
   app.get('/api/devices/:id/state', requireUser, async (c) => {
     const id = c.req.param('id');
-    const read = v.is(DeviceId, id) && mayAccess(c.get('user'), id) ? await rooms.device(id).readState() : null;
+    const read = (await reachable(c.get('user'), id)) ? await rooms.device(id).readState() : null;
     if (!read) return c.json({ error: 'Device not found', device_id: id }, 404);
     c.header('X-State-Seq', String(read.seq));
     return c.json(read.state);
@@ -241,7 +248,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   app.patch('/api/devices/:id/state', requireUser, async (c) => {
     const id = c.req.param('id');
     const user = c.get('user');
-    if (!v.is(DeviceId, id) || !mayAccess(user, id)) return c.json({ error: 'Device not found', device_id: id }, 404);
+    if (!(await reachable(user, id))) return c.json({ error: 'Device not found', device_id: id }, 404);
     const body = await readBody(c, Changes('body must be an object of key: value'));
     if (body instanceof Response) return body;
     const unknown = unknownChangeKey(body);
@@ -286,7 +293,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
       if (devices.length === 1) return { id: (devices[0] as { device_id: string }).device_id };
       return devices.length === 0 ? 'No device is registered' : 'Several devices are registered: choose one with ?device=<id>';
     }
-    if (!v.is(DeviceId, device) || !(await rooms.device(device).info())) return `Unknown device: ${device.slice(0, 64)}`;
+    if (!v.is(DeviceId, device) || !(await isRegistered(rooms, device))) return `Unknown device: ${device.slice(0, 64)}`;
     return { id: device };
   };
 

@@ -10,6 +10,7 @@ import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { unknownChangeKey } from '../state/model.ts';
 import { StateOutbox } from '../state/outbox.ts';
+import { isRegistered } from './registry-room.ts';
 import type { Profile } from './user-room.ts';
 import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
 
@@ -274,7 +275,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const payload = this.payload(socket, message, Payloads.deviceHello);
     if (!payload) return this.shut(socket, Close.policy, 'Invalid hello');
     const { device_id, key } = payload;
-    const result = await this.services.rooms.device(device_id).deviceHello(this.name, key);
+    // An unregistered id is refused without loading (or, on Workers, creating) a device room for it.
+    const result = (await isRegistered(this.services.rooms, device_id))
+      ? await this.services.rooms.device(device_id).deviceHello(this.name, key)
+      : ({ ok: false, reason: 'not_found' } as const);
     if (!result.ok) {
       this.services.log.warn('device hello refused', {
         device: device_id,
@@ -369,7 +373,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
         message.request_id,
       );
     }
-    const result = await this.services.rooms.device(deviceId).watch(this.name, viewer.username);
+    const result = (await isRegistered(this.services.rooms, deviceId))
+      ? await this.services.rooms.device(deviceId).watch(this.name, viewer.username)
+      : ({ ok: false, reason: 'not_found' } as const);
     if (!result.ok) {
       const [code, text]: [ErrorCode, string] =
         result.reason === 'not_found'

@@ -4,6 +4,7 @@ import { ConnectionRoom, type ConnectionRoomApi } from './connection-room.ts';
 import { DeviceRoom, type DeviceRoomApi } from './device-room.ts';
 import { type DirectoryApi, DirectoryRoom } from './directory-room.ts';
 import { type LimiterApi, LimiterRoom } from './limiter-room.ts';
+import { type RegistryApi, RegistryRoom } from './registry-room.ts';
 import { UserRoom, type UserRoomApi } from './user-room.ts';
 
 /** Room ids are `kind:name`; the kind picks the class. Hosts create rooms only through this. */
@@ -13,6 +14,7 @@ const kinds: Record<string, new (ctx: RoomContext) => Room> = {
   user: UserRoom,
   limiter: LimiterRoom,
   directory: DirectoryRoom,
+  registry: RegistryRoom,
 };
 
 export function createRoom(ctx: RoomContext): Room {
@@ -28,6 +30,7 @@ export const roomId = {
   user: (username: string) => `user:${username}`,
   limiter: (key: string) => `limiter:${key}`,
   directory: () => 'directory:main',
+  registry: (shard: number) => `registry:${shard}`,
 };
 
 /**
@@ -99,12 +102,14 @@ export function roomsVia(call: RoomCall, callNow?: RoomCallNow): Rooms {
     };
   };
   const directory = kind<DirectoryApi>(roomId.directory);
+  const registry = kind<RegistryApi>((shard) => roomId.registry(Number(shard)));
   const rooms: Rooms = {
     device: kind<DeviceRoomApi>(roomId.device),
     connection: kind<ConnectionRoomApi>(roomId.connection),
     user: kind<UserRoomApi>(roomId.user),
     limiter: kind<LimiterApi>(roomId.limiter),
     directory: () => directory(''),
+    registry: (shard: number) => registry(String(shard)),
   };
   if (callNow) rooms.connectionNow = kind<ConnectionRoomApi>(roomId.connection, callNow) as unknown as Rooms['connectionNow'];
   return rooms;

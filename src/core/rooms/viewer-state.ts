@@ -4,6 +4,7 @@ import { frame } from '../envelope/frame.ts';
 import { type Envelope, Payloads } from '../envelope/schema.ts';
 import type { Connection, Services } from '../ports.ts';
 import { type StateError, unknownChangeKey } from '../state/model.ts';
+import { isRegistered, registeredDevices } from './registry-room.ts';
 import type { Profile } from './user-room.ts';
 
 /**
@@ -57,11 +58,15 @@ export async function subscribe(room: EnvelopeContext, socket: Connection<Viewer
   }
   const subscribed: string[] = [];
   const notFound: string[] = [];
+  // One registry call per shard for the whole list: unregistered ids never reach a device room.
+  const registered = await registeredDevices(
+    room.services.rooms,
+    wanted.filter((id) => mayAccess(profile, id)),
+  );
   for (const deviceId of wanted) {
     // A device this user may not access is "not found", exactly like one that does not exist.
     const ok =
-      mayAccess(profile, deviceId) &&
-      (await room.services.rooms.device(deviceId).subscribe(room.name, payload.since?.[deviceId]));
+      registered.has(deviceId) && (await room.services.rooms.device(deviceId).subscribe(room.name, payload.since?.[deviceId]));
     (ok ? subscribed : notFound).push(deviceId);
   }
   room.setSubscriptions(socket, [...new Set([...socket.state.subscriptions, ...subscribed])]);
@@ -71,11 +76,15 @@ export async function subscribe(room: EnvelopeContext, socket: Connection<Viewer
 export function unsubscribe(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): void {
   const payload = room.payload(socket, message, Payloads.unsubscribe);
   if (!payload) return;
-  for (const deviceId of payload.device_ids)
+  // Only the rooms this socket subscribed to: any other id needs no call (and gets no room made for it).
+  const mine = new Set(socket.state.subscriptions);
+  for (const deviceId of payload.device_ids) {
+    if (!mine.has(deviceId)) continue;
     room.services.rooms
       .device(deviceId)
       .unsubscribe(room.name)
       .catch(() => {});
+  }
   const gone = new Set(payload.device_ids);
   room.setSubscriptions(
     socket,
@@ -88,9 +97,10 @@ export async function stateGet(room: EnvelopeContext, socket: Connection<ViewerS
   const payload = room.payload(socket, message, Payloads.stateGet);
   if (!payload) return;
   const deviceId = payload.device_id;
-  const catchUp = mayAccess(socket.state.viewer as Profile, deviceId)
-    ? await room.services.rooms.device(deviceId).catchUp(payload.since)
-    : null;
+  const catchUp =
+    mayAccess(socket.state.viewer as Profile, deviceId) && (await isRegistered(room.services.rooms, deviceId))
+      ? await room.services.rooms.device(deviceId).catchUp(payload.since)
+      : null;
   if (!catchUp) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
   const body = catchUp.snapshot
     ? { device_id: deviceId, seq: catchUp.seq, snapshot: true, state: catchUp.state }
@@ -106,9 +116,10 @@ export async function stateSet(room: EnvelopeContext, socket: Connection<ViewerS
   const unknown = unknownChangeKey(payload.changes);
   if (unknown !== null) return failState(room, socket, { error: 'Unknown key', key: unknown }, message.request_id);
   const actor = { kind: 'user', username: profile.username, role: profile.role } as const;
-  const result = mayAccess(profile, deviceId)
-    ? await room.services.rooms.device(deviceId).applyChanges(actor, payload.changes)
-    : null;
+  const result =
+    mayAccess(profile, deviceId) && (await isRegistered(room.services.rooms, deviceId))
+      ? await room.services.rooms.device(deviceId).applyChanges(actor, payload.changes)
+      : null;
   if (!result) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
   if (!result.ok) return failState(room, socket, result.error, message.request_id);
   socket.send(frame('state_ack', { device_id: deviceId, seq: result.seq, state: result.applied }, message.request_id));
