@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
 import { startServer, type TestServer, unsupported } from '../helpers/server.ts';
@@ -77,6 +78,39 @@ describe('socket limits', () => {
     const viewer = await connectViewer(server.wsUrl, admin);
     viewer.envelope('heartbeat', { pad: 'x'.repeat(4096) });
     assert.equal((await viewer.closed).code, 1009);
+  });
+
+  test('a frame announced larger than MAX_MESSAGE_BYTES is refused from its header, before it arrives whole', async (t) => {
+    const skip = unsupported('frame-size-at-header');
+    if (skip) return t.skip(skip);
+    // A raw client: the upgrade, then a frame header announcing 50 MB, then only 4 KB of it.
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'GET /ws/viewer HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const header = Buffer.alloc(14);
+    header[0] = 0x81; // FIN, text
+    header[1] = 0x80 | 127; // masked, 64-bit length
+    header.writeBigUInt64BE(50_000_000n, 2);
+    socket.write(Buffer.concat([header, Buffer.alloc(4096, 0x61)]));
+    const outcome = await Promise.race([
+      ended.then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open'), 3_000)),
+    ]);
+    socket.destroy();
+    assert.equal(outcome, 'closed', 'the server waited for the rest of the 50 MB frame');
+    // The server's close frame, after the 101: opcode 8, code 1009.
+    const bytes = Buffer.concat(received);
+    const frame = bytes.subarray(bytes.indexOf('\r\n\r\n') + 4);
+    assert.equal(frame[0], 0x88);
+    assert.equal(frame.readUInt16BE(2), 1009);
   });
 
   test('a flood gets a rate-limit error, then close 1008 if it goes on', async () => {

@@ -31,7 +31,14 @@ const commands: Record<TargetName, () => string[]> = {
  * docs/deploy.md lists the same differences.
  */
 export function unsupported(
-  feature: 'pings' | 'send-buffer' | 'graceful-close' | 'strict-upgrade' | 'if-none-match-star' | 'process-memory',
+  feature:
+    | 'pings'
+    | 'send-buffer'
+    | 'graceful-close'
+    | 'strict-upgrade'
+    | 'if-none-match-star'
+    | 'process-memory'
+    | 'frame-size-at-header',
 ): string | false {
   if (currentTarget() !== 'workerd') return false;
   return {
@@ -41,6 +48,8 @@ export function unsupported(
     'strict-upgrade': "wrangler dev's local proxy completes a malformed upgrade itself before the Worker sees it",
     'if-none-match-star': "Cloudflare's asset server answers the panel's files there, and it does not honour If-None-Match: *",
     'process-memory': 'the Worker runs inside workerd, whose memory the harness does not measure; an isolate has 128 MB',
+    'frame-size-at-header':
+      'workerd reads a whole message (up to 32 MiB, the platform limit) before the Durable Object can refuse it',
   }[feature];
 }
 
