@@ -79,7 +79,10 @@ export class BenchViewer {
     await pc.setRemoteDescription(answer.payload.sdp as { type: 'answer'; sdp: string });
     const deadline = Date.now() + timeoutMs;
     while (viewer.bytes === 0) {
-      if (Date.now() > deadline) throw new Error(`no video within ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        await viewer.close();
+        throw new Error(`no video within ${timeoutMs} ms (ICE ${pc.iceConnectionState}, connection ${pc.connectionState})`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return viewer;

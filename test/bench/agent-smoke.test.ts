@@ -27,7 +27,7 @@ test('the agent bench runs end to end and reports CPU per watcher and per Mbit/s
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
     const code = await new Promise((resolve) => child.once('exit', resolve));
     clearTimeout(timer);
     assert.equal(code, 0, stderr);
