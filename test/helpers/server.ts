@@ -38,7 +38,8 @@ export function unsupported(
     | 'strict-upgrade'
     | 'if-none-match-star'
     | 'process-memory'
-    | 'frame-size-at-header',
+    | 'frame-size-at-header'
+    | 'prompt-teardown',
 ): string | false {
   if (currentTarget() !== 'workerd') return false;
   return {
@@ -48,6 +49,8 @@ export function unsupported(
     'strict-upgrade': "wrangler dev's local proxy completes a malformed upgrade itself before the Worker sees it",
     'if-none-match-star': "Cloudflare's asset server answers the panel's files there, and it does not honour If-None-Match: *",
     'process-memory': 'the Worker runs inside workerd, whose memory the harness does not measure; an isolate has 128 MB',
+    'prompt-teardown':
+      'local workerd ends the connection of a socket that never sent a frame about 10 s after a close it did not start (the close frame itself arrives at once)',
     'frame-size-at-header':
       'workerd reads a whole message (up to 32 MiB, the platform limit) before the Durable Object can refuse it',
   }[feature];

@@ -59,6 +59,13 @@ export class RoomObject extends DurableObject<Env> {
 
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     this.closed(ws, code, reason);
+    // The Hibernation API leaves the closing handshake to us on every compatibility date: without this
+    // reply the peer waits (about 10 s here) and sees 1006. Codes a close frame may not carry become 1000.
+    try {
+      ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
   }
 
   /** No close event is guaranteed after an error, so the room hears of it as an abnormal close. */
