@@ -1,12 +1,15 @@
 import type { TokenKey } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import type {
+  ConnectionRoomApi,
+  DeviceRoomApi,
+  DirectoryApi,
+  LimiterApi,
+  Profile,
+  RegistryApi,
+  UserRoomApi,
+} from './contract.ts';
 import type { Logger } from './log.ts';
-import type { ConnectionRoomApi } from './rooms/connection-room.ts';
-import type { DeviceRoomApi } from './rooms/device-room.ts';
-import type { DirectoryApi } from './rooms/directory-room.ts';
-import type { LimiterApi } from './rooms/limiter-room.ts';
-import type { RegistryApi } from './rooms/registry-room.ts';
-import type { Profile, UserRoomApi } from './rooms/user-room.ts';
 
 /**
  * The small interfaces the core is written against. Each runtime adapter implements them and

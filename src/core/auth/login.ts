@@ -1,6 +1,5 @@
+import type { LoginLimits, LoginOutcome, Session } from '../contract.ts';
 import type { Services } from '../ports.ts';
-import type { LoginLimits, LoginOutcome } from '../rooms/limiter-room.ts';
-import type { Session } from '../rooms/user-room.ts';
 
 /**
  * Password login with throttling, for POST /api/login and the /api/v1 auth message alike. Each attempt

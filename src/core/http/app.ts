@@ -3,15 +3,16 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import * as v from 'valibot';
+import { mayAccess } from '../auth/access.ts';
 import { hashDeviceKey, newDeviceKey } from '../auth/device-key.ts';
 import { passwordLogin } from '../auth/login.ts';
 import { signUserToken, verifyUserToken } from '../auth/tokens.ts';
+import type { Profile } from '../contract.ts';
 import { describeIssues } from '../envelope/schema.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Services } from '../ports.ts';
 import { roomId } from '../rooms/index.ts';
 import { isRegistered, shardOf } from '../rooms/registry-room.ts';
-import type { Profile } from '../rooms/user-room.ts';
 import { describeKeys } from '../state/describe.ts';
 import { Changes, type StateError, unknownChangeKey } from '../state/model.ts';
 import { type StaticFiles, serveStatic } from './assets.ts';
@@ -92,7 +93,6 @@ export function createApp(opts: AppOptions): Hono<Env> {
   // Behind a proxy of yours (TRUST_PROXY), the client is the first X-Forwarded-For entry.
   const clientOf = (c: Context) =>
     (config.trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined) || opts.clientAddress(c);
-  const mayAccess = (user: Profile, deviceId: string) => user.devices === null || user.devices.includes(deviceId);
 
   if (opts.staticFiles) app.use('*', serveStatic(opts.staticFiles));
   app.get('/', (c) =>

@@ -1,14 +1,14 @@
 import * as v from 'valibot';
+import { mayAccess } from '../auth/access.ts';
 import { passwordLogin } from '../auth/login.ts';
 import { verifyUserToken } from '../auth/tokens.ts';
 import { Close } from '../codes.ts';
+import type { Applied, CatchUp, Profile } from '../contract.ts';
 import { InOrder, SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
-import { type Actor, canRead, permissions, type StateError, unknownKey } from '../state/model.ts';
-import type { CatchUp } from '../state/store.ts';
-import type { Profile } from './user-room.ts';
+import { type Actor, canRead, permissions, unknownKey } from '../state/model.ts';
 
 /**
  * Seed 002's JSON key/value protocol on /api/v1, for the sockets a device room holds itself:
@@ -23,8 +23,6 @@ export interface ApiV1State {
   /** `?since=` of a client that may not read yet (ANONYMOUS_READ=false): caught up once it authenticates. */
   since?: number;
 }
-
-export type Applied = { ok: true; applied: Record<string, unknown>; seq: number } | { ok: false; error: StateError };
 
 /** What the protocol needs of its device room. */
 export interface StateHost {
@@ -172,7 +170,7 @@ export class ApiV1 {
       return tooMany ? safeClose(conn, Close.policy, 'Too many open sockets for this user') : undefined;
     }
     const profile = opened.profile;
-    const noAccess = profile.devices !== null && !profile.devices.includes(this.host.deviceId);
+    const noAccess = !mayAccess(profile, this.host.deviceId);
     // Closed while we asked (its close found no user to release), or not to be kept: release it here.
     if (!this.queues.has(conn.id) || noAccess)
       rooms

@@ -13,13 +13,12 @@ import {
   stateToSettings,
 } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
+import type { Applied, Profile } from '../contract.ts';
 import { SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import type { Actor } from '../state/model.ts';
-import type { Applied } from './api-v1.ts';
-import type { Profile } from './user-room.ts';
 
 /**
  * The binary protobuf channel (/ws/camera/, seeds 000 and 001) for the sockets of one device room.

@@ -1,6 +1,8 @@
 import * as v from 'valibot';
+import { mayAccess } from '../auth/access.ts';
 import { verifyUserToken } from '../auth/tokens.ts';
 import { Close, type ErrorCode, ErrorText } from '../codes.ts';
+import type { ConnectionRoomApi, Profile, SessionChange } from '../contract.ts';
 import { errorFrame, frame } from '../envelope/frame.ts';
 import { describeIssues, Envelope, Payloads } from '../envelope/schema.ts';
 import { InboundLimits, InOrder } from '../inbound.ts';
@@ -11,7 +13,6 @@ import type { State } from '../state/keys.ts';
 import { unknownChangeKey } from '../state/model.ts';
 import { StateOutbox } from '../state/outbox.ts';
 import { isRegistered } from './registry-room.ts';
-import type { Profile } from './user-room.ts';
 import { type EnvelopeContext, failState, stateGet, stateSet, subscribe, unsubscribe } from './viewer-state.ts';
 
 /**
@@ -77,23 +78,6 @@ function socketState(from: SocketState, change: Partial<SocketState>): SocketSta
     sessions: next.sessions,
     subscriptions: next.subscriptions,
   };
-}
-
-export interface SessionChange {
-  add?: { session: string; peer: string };
-  remove?: string;
-}
-
-export interface ConnectionRoomApi {
-  /** Sends a frame to this room's socket; false if the socket is gone. */
-  deliver(message: string, change?: SessionChange): boolean;
-  /** A state change (`message`, rendered once for all): merged with later ones while this socket is backed up. */
-  deliverState(message: string, deviceId: string, changes: State, seq: number): boolean;
-  /** A signal of `session` from its other party `from`; false if this socket has no such session with `from`. */
-  relay(from: string, session: string, message: string): boolean;
-  disconnect(code: number, reason: string): void;
-  /** Whether this room still holds an open socket (false after a crash or restart took it). */
-  alive(): boolean;
 }
 
 export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeContext {
@@ -362,7 +346,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const deviceId = payload.device_id;
     const viewer = socket.state.viewer as Profile;
     // Access first: a device this user may not see is "not found", online or not.
-    if (viewer.devices && !viewer.devices.includes(deviceId)) {
+    if (!mayAccess(viewer, deviceId)) {
       return this.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
     }
     if (socket.state.sessions.size >= this.services.config.maxWatchesPerSocket) {

@@ -1,6 +1,17 @@
-import { type DeviceKeyHash, verifyDeviceKey } from '../auth/device-key.ts';
+import { verifyDeviceKey } from '../auth/device-key.ts';
 import { type CommandType, commandNames, stateToSettings } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
+import type {
+  Applied,
+  CatchUp,
+  DeviceInfo,
+  DeviceRoomApi,
+  DeviceStatus,
+  HelloResult,
+  Profile,
+  Registration,
+  WatchResult,
+} from '../contract.ts';
 import { frame } from '../envelope/frame.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection } from '../ports.ts';
@@ -8,11 +19,10 @@ import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { type Actor, validateChanges } from '../state/model.ts';
 import { StateOutbox } from '../state/outbox.ts';
-import { type CatchUp, StateStore } from '../state/store.ts';
-import { ApiV1, type Applied, type StateHost } from './api-v1.ts';
+import { StateStore } from '../state/store.ts';
+import { ApiV1, type StateHost } from './api-v1.ts';
 import { CameraChannel, type CameraHost } from './camera-channel.ts';
-import type { Profile } from './user-room.ts';
-import { type WatchResult, WatchSessions } from './watch-sessions.ts';
+import { WatchSessions } from './watch-sessions.ts';
 
 /**
  * One device: its registration, its live link (the connection room holding its /ws/device socket),
@@ -20,64 +30,9 @@ import { type WatchResult, WatchSessions } from './watch-sessions.ts';
  * Everything that must survive an eviction or restart is in storage; fields are a cache rebuilt here.
  */
 
-export interface Registration {
-  device_id: string;
-  name: string;
-  key: DeviceKeyHash;
-  created_at: string;
-}
-
 interface Link {
   conn: string;
   since: number;
-}
-
-export interface DeviceInfo {
-  device_id: string;
-  name: string;
-  online: boolean;
-  presence: Record<string, unknown> | null;
-  last_seen: string | null;
-}
-
-export type HelloResult = { ok: true; settings: State; seq: number } | { ok: false; reason: 'not_found' | 'bad_key' };
-
-/** A device's `status` on /ws/device: a command reply and/or what it applied. */
-export interface DeviceStatus {
-  request_id?: string;
-  success?: boolean;
-  message?: string;
-  state?: Record<string, unknown>;
-}
-export type { Applied, WatchResult };
-
-export interface DeviceRoomApi {
-  register(registration: Registration): 'created' | 'exists';
-  unregister(): void;
-  info(): Promise<DeviceInfo | null>;
-  deviceHello(conn: string, key: string): Promise<HelloResult>;
-  deviceGone(conn: string): void;
-  touch(conn: string): boolean;
-  presence(conn: string, presence: Record<string, unknown>): void;
-  verifyKey(key: string): Promise<boolean>;
-  deviceStatus(conn: string, status: DeviceStatus): Applied | null;
-  readState(): { state: State; seq: number } | null;
-  catchUp(since: number | undefined): CatchUp | null;
-  applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null;
-  subscribe(conn: string, since: number | undefined): boolean;
-  unsubscribe(conn: string): void;
-  watch(viewer: string, user: string): Promise<WatchResult>;
-  /** The device answered the session (signals themselves go between the connection rooms). */
-  answered(conn: string, session: string): void;
-  /** A signal found no one on the other side: see WatchSessions.signalLost. */
-  signalLost(conn: string, session: string): Promise<void>;
-  endWatch(viewer: string, session: string): boolean;
-  /** The device could not serve the session; `message` (why) goes to the viewer. */
-  endFromDevice(conn: string, session: string, message?: string): boolean;
-  viewerGone(viewer: string, sessions: string[]): void;
-  /** A socket this room holds (/api/v1, /ws/camera/), by id: for its user's session to end. */
-  closeSocket(connId: string, code: number, reason: string): void;
-  socketOpen(connId: string): boolean;
 }
 
 const LINK_CHECK_MS = 1_000;

@@ -1,4 +1,4 @@
-import type { Role } from '../auth/tokens.ts';
+import type { DeviceEntry, DirectoryApi, UserEntry } from '../contract.ts';
 import { randomToken } from '../crypto.ts';
 import { Room } from '../room.ts';
 
@@ -6,29 +6,6 @@ import { Room } from '../room.ts';
  * The index of devices and users, for listings and the first-start admin. It is never on the hot
  * path: hellos, relays and broadcasts go to device, user and connection rooms directly.
  */
-
-export interface DeviceEntry {
-  device_id: string;
-  name: string;
-}
-
-export interface UserEntry {
-  username: string;
-  role: Role;
-  devices: string[] | null;
-}
-
-export interface DirectoryApi {
-  bootstrap(): Promise<void>;
-  addDevice(entry: DeviceEntry): boolean;
-  removeDevice(id: string): boolean;
-  listDevices(): DeviceEntry[];
-  addUser(entry: UserEntry): boolean;
-  /** The listing's copy of a changed user; false when there is none. */
-  updateUser(entry: UserEntry): boolean;
-  removeUser(username: string): boolean;
-  listUsers(): UserEntry[];
-}
 
 export class DirectoryRoom extends Room implements DirectoryApi {
   private bootstrapping: Promise<void> | undefined;

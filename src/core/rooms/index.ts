@@ -1,11 +1,12 @@
+import type { ConnectionRoomApi, DeviceRoomApi, DirectoryApi, LimiterApi, RegistryApi, UserRoomApi } from '../contract.ts';
 import type { Remote, RoomContext, Rooms } from '../ports.ts';
 import type { Room } from '../room.ts';
-import { ConnectionRoom, type ConnectionRoomApi } from './connection-room.ts';
-import { DeviceRoom, type DeviceRoomApi } from './device-room.ts';
-import { type DirectoryApi, DirectoryRoom } from './directory-room.ts';
-import { type LimiterApi, LimiterRoom } from './limiter-room.ts';
-import { type RegistryApi, RegistryRoom } from './registry-room.ts';
-import { UserRoom, type UserRoomApi } from './user-room.ts';
+import { ConnectionRoom } from './connection-room.ts';
+import { DeviceRoom } from './device-room.ts';
+import { DirectoryRoom } from './directory-room.ts';
+import { LimiterRoom } from './limiter-room.ts';
+import { RegistryRoom } from './registry-room.ts';
+import { UserRoom } from './user-room.ts';
 
 /** Room ids are `kind:name`; the kind picks the class. Hosts create rooms only through this. */
 const kinds: Record<string, new (ctx: RoomContext) => Room> = {

@@ -1,3 +1,4 @@
+import type { LimiterApi, LoginLimits, LoginOutcome } from '../contract.ts';
 import { Room } from '../room.ts';
 
 /**
@@ -8,25 +9,6 @@ import { Room } from '../room.ts';
  * same hash as a wrong one). Failures and attempts are stored, so an attacker cannot reset them by
  * waiting for the room to be evicted; an alarm deletes them once their windows have passed.
  */
-
-export interface LoginLimits {
-  /** Failures per window, counting attempts still being checked. */
-  maxFailures: number;
-  windowMs: number;
-  /** Attempts being checked at once. */
-  maxConcurrent: number;
-  /** Attempts of any outcome per minute. */
-  maxPerMinute: number;
-}
-
-export type LoginOutcome = 'success' | 'failure' | 'cancelled';
-
-export interface LimiterApi {
-  /** Reserves an attempt: 0 when it may go ahead, else the seconds until one may. */
-  begin(limits: LoginLimits): number;
-  /** How the reserved attempt went; `cancelled` gives the reservation back. */
-  end(outcome: LoginOutcome, windowMs: number): void;
-}
 
 const MINUTE_MS = 60_000;
 

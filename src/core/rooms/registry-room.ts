@@ -1,3 +1,4 @@
+import type { RegistryApi } from '../contract.ts';
 import type { Rooms } from '../ports.ts';
 import { Room } from '../room.ts';
 
@@ -13,13 +14,6 @@ import { Room } from '../room.ts';
  */
 
 export const REGISTRY_SHARDS = 16;
-
-export interface RegistryApi {
-  /** The ids of `ids` that are registered (all in this shard). */
-  known(ids: string[]): Promise<string[]>;
-  add(id: string): Promise<void>;
-  remove(id: string): Promise<void>;
-}
 
 export class RegistryRoom extends Room implements RegistryApi {
   private readonly shard = Number(this.ctx.id.slice('registry:'.length));

@@ -1,6 +1,6 @@
 import { hashPassword, verifyPassword } from '../auth/password.ts';
-import type { Role } from '../auth/tokens.ts';
 import { Close } from '../codes.ts';
+import type { OpenSocketResult, Profile, Session, SocketRef, UserChange, UserRoomApi } from '../contract.ts';
 import { randomToken } from '../crypto.ts';
 import { Room } from '../room.ts';
 
@@ -15,52 +15,11 @@ import { Room } from '../room.ts';
  * closes the user's open sockets.
  */
 
-export interface Profile {
-  username: string;
-  role: Role;
-  /** Device ids this user may access; null = all devices. */
-  devices: string[] | null;
-}
-
-/** A profile as of a generation of the user's record: what a token is signed for. */
-export interface Session extends Profile {
-  gen: string;
-}
-
 interface UserRecord extends Profile {
   password: string;
   created_at: string;
   /** Absent in records written before generations existed: their tokens carry none either. */
   gen?: string;
-}
-
-export interface UserChange {
-  role?: Role;
-  devices?: string[] | null;
-  password?: string;
-}
-
-/**
- * Where one of the user's sockets is: a viewer socket's connection room (`<name>`), or a socket a
- * device room holds itself, /api/v1 or /ws/camera/ (`<device id>/<socket id>`; device ids have no `/`).
- */
-export type SocketRef = string;
-
-export type OpenSocketResult = { ok: true; profile: Profile } | { ok: false; reason: 'unknown_user' | 'too_many_sockets' };
-
-export interface UserRoomApi {
-  create(profile: Profile, password: string): Promise<'created' | 'exists'>;
-  /** Changes the user and ends their sessions; null when there is no such user. */
-  update(change: UserChange): Promise<Profile | null>;
-  /** Ends the user's sessions and forgets them. */
-  remove(): Promise<void>;
-  profile(): Profile | null;
-  /** The profile while `gen` is the record's generation; null for a token of a deleted or changed user. */
-  session(gen: string): Profile | null;
-  verify(password: string): Promise<Session | null>;
-  /** Counts a socket toward MAX_SOCKETS_PER_USER; `gen` is its token's (null: it gave a password just now). */
-  openSocket(ref: SocketRef, gen: string | null): Promise<OpenSocketResult>;
-  closeSocket(ref: SocketRef): void;
 }
 
 const UNCONFIRMED = { allowUnconfirmed: true };

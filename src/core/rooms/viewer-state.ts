@@ -1,11 +1,12 @@
+import { mayAccess } from '../auth/access.ts';
 import type { ErrorCode } from '../codes.ts';
 import { ErrorText } from '../codes.ts';
+import type { Profile } from '../contract.ts';
 import { frame } from '../envelope/frame.ts';
 import { type Envelope, Payloads } from '../envelope/schema.ts';
 import type { Connection, Services } from '../ports.ts';
 import { type StateError, unknownChangeKey } from '../state/model.ts';
 import { isRegistered, registeredDevices } from './registry-room.ts';
-import type { Profile } from './user-room.ts';
 
 /**
  * The camera-state extensions of /ws/viewer: `subscribe`, `unsubscribe`, `state_get`, `state_set`.
@@ -36,10 +37,6 @@ const stateErrorCodes: Record<StateError['error'], ErrorCode> = {
 export function failState(room: EnvelopeContext, socket: Connection, problem: StateError, requestId?: string): void {
   const extra = problem.error === 'Invalid value' ? { key: problem.key, detail: problem.message } : { key: problem.key };
   room.fail(socket, stateErrorCodes[problem.error], problem.error, requestId, extra);
-}
-
-export function mayAccess(profile: Profile, deviceId: string): boolean {
-  return profile.devices === null || profile.devices.includes(deviceId);
 }
 
 export async function subscribe(room: EnvelopeContext, socket: Connection<ViewerSocketState>, message: Envelope): Promise<void> {

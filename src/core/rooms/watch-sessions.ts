@@ -1,7 +1,8 @@
 import type { WatchEndReason } from '../codes.ts';
+import type { WatchResult } from '../contract.ts';
 import { frame } from '../envelope/frame.ts';
 import type { RoomContext } from '../ports.ts';
-import { type IceServer, iceServers } from '../turn.ts';
+import { iceServers } from '../turn.ts';
 
 /**
  * The watch sessions of one device room: who watches, the relay between the two parties, and how each
@@ -14,10 +15,6 @@ interface Session {
   created: number;
   answered: boolean;
 }
-
-export type WatchResult =
-  | { ok: true; session_id: string; ice_servers: IceServer[] /** the device's connection room */; link: string }
-  | { ok: false; reason: 'not_found' | 'offline' | 'camera_only' | 'too_many_viewers' };
 
 /** What sessions need of their device room. */
 export interface SessionHost {

@@ -1,3 +1,4 @@
+import type { CatchUp } from '../contract.ts';
 import type { RoomStorage } from '../ports.ts';
 import { defaultState, type State } from './keys.ts';
 
@@ -7,10 +8,6 @@ import { defaultState, type State } from './keys.ts';
  * reaches back that far. Each change is written (state, seq and log entry in one transaction) before
  * anyone is told of it.
  */
-
-export type CatchUp =
-  | { snapshot: true; seq: number; state: State }
-  | { snapshot: false; seq: number; changes: { seq: number; changes: State }[] };
 
 const logKey = (seq: number) => `log:${String(seq).padStart(12, '0')}`;
 
