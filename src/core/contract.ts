@@ -25,8 +25,11 @@ export interface ConnectionRoomApi {
   deliver(message: string, change?: SessionChange): boolean;
   /** A state change (`message`, rendered once for all): merged with later ones while this socket is backed up. */
   deliverState(message: string, deviceId: string, changes: State, seq: number): boolean;
-  /** A signal of `session` from its other party `from`; false if this socket has no such session with `from`. */
-  relay(from: string, session: string, message: string): boolean;
+  /**
+   * A signal of `session` (of `device`) from its other party `from`. One-way: when this socket has no
+   * such session with `from`, or no socket at all, this room tells the device room (`signalLost`).
+   */
+  relay(from: string, session: string, device: string, message: string): void;
   disconnect(code: number, reason: string): void;
   /** Whether this room still holds an open socket (false after a crash or restart took it). */
   alive(): boolean;

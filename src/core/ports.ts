@@ -82,6 +82,11 @@ export type Remote<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
 
+/** One-way calls into another room: no answer comes back, and the host logs a failure. */
+export type OneWay<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => void ? (...args: A) => void : never;
+};
+
 export interface Rooms {
   device(id: string): Remote<DeviceRoomApi>;
   connection(id: string): Remote<ConnectionRoomApi>;
@@ -91,10 +96,10 @@ export interface Rooms {
   /** A shard of the registry of device ids (rooms/registry-room.ts). */
   registry(shard: number): Remote<RegistryApi>;
   /**
-   * Connection rooms called synchronously, where the host runs them in this process (Node, Deno; on
-   * Workers each is a Durable Object of its own): a relayed signal then makes no promise.
+   * One-way calls to connection rooms, for what needs no answer (a relayed signal). Every host has
+   * them: in-process the call runs at once and makes no promise; on Workers it is an RPC nobody awaits.
    */
-  connectionNow?: (id: string) => ConnectionRoomApi;
+  tell: { connection(id: string): OneWay<ConnectionRoomApi> };
 }
 
 export interface Clock {

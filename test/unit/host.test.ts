@@ -22,7 +22,7 @@ function boot(name: string) {
   const services: Services = {
     config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000', MAX_SOCKETS_PER_USER: '2' }),
     log: createLogger('silent'),
-    rooms: roomsVia(host.call, host.callNow),
+    rooms: roomsVia(host.call, host.tell),
     clock: { now: Date.now },
     tokens: tokenKey('x'.repeat(32), 60),
   };
@@ -121,10 +121,10 @@ describe('InProcessHost', () => {
       { path: '/ws/viewer', clientAddress: 'test' },
     );
     assert.equal(await rooms.connection('x').alive(), true);
-    assert.equal(rooms.connectionNow?.('x').alive(), true);
-    assert.ok(routed(rooms.connection('x')) && routed(rooms.connectionNow?.('x')));
+    rooms.tell.connection('x').disconnect(4999, 'test');
+    assert.ok(routed(rooms.connection('x')) && routed(rooms.tell.connection('x')));
     events.close(1000, 'bye');
-    assert.ok(!routed(rooms.connection('x')) && !routed(rooms.connectionNow?.('x')));
+    assert.ok(!routed(rooms.connection('x')) && !routed(rooms.tell.connection('x')));
     host.shutdown('test');
     store.close();
   });

@@ -5,18 +5,21 @@ import { roomsVia } from '../../src/core/rooms/index.ts';
 
 describe('roomsVia', () => {
   const calls: unknown[][] = [];
-  const rooms = roomsVia(async (id, method, args) => {
-    calls.push([id, method, args]);
-    return method;
-  });
+  const rooms = roomsVia(
+    async (id, method, args) => {
+      calls.push([id, method, args]);
+      return method;
+    },
+    () => {},
+  );
 
   test('a call reaches the room of that kind and name, with its method and arguments', async () => {
     calls.length = 0;
-    assert.equal(await rooms.connection('d').relay('v', 's', 'text'), 'relay');
+    assert.equal(await rooms.connection('d').relay('v', 's', 'cam', 'text'), 'relay');
     await rooms.connection('c1').alive();
     await rooms.directory().listDevices();
     assert.deepEqual(calls, [
-      ['connection:d', 'relay', ['v', 's', 'text']],
+      ['connection:d', 'relay', ['v', 's', 'cam', 'text']],
       ['connection:c1', 'alive', []],
       ['directory:main', 'listDevices', []],
     ]);
@@ -55,25 +58,17 @@ describe('roomsVia', () => {
   });
 });
 
-describe('roomsVia with callNow', () => {
-  test('connection rooms can also be called synchronously, with the same stub as their address', () => {
-    const now: unknown[][] = [];
+describe('roomsVia: one-way calls', () => {
+  test("rooms.tell reaches a connection room through the host's tell, with the stub as its address, and returns nothing", () => {
+    const told: unknown[][] = [];
     const rooms = roomsVia(
       async () => 'async',
       (id, method, args, address) => {
-        now.push([id, method, args, address.id]);
-        return method === 'relay';
+        told.push([id, method, args, address.id]);
       },
     );
-    assert.equal(rooms.connectionNow?.('d').relay('v', 's', 'text'), true);
-    assert.equal(rooms.connectionNow?.('d').alive(), false);
-    assert.deepEqual(now, [
-      ['connection:d', 'relay', ['v', 's', 'text'], 'connection:d'],
-      ['connection:d', 'alive', [], 'connection:d'],
-    ]);
-  });
-
-  test('without callNow there is no synchronous route', () => {
-    assert.equal(roomsVia(async () => undefined).connectionNow, undefined);
+    assert.equal(rooms.tell.connection('d').relay('v', 's', 'cam', 'text'), undefined);
+    assert.equal(rooms.tell.connection('d'), rooms.tell.connection('d'), 'the stub is kept');
+    assert.deepEqual(told, [['connection:d', 'relay', ['v', 's', 'cam', 'text'], 'connection:d']]);
   });
 });

@@ -13,7 +13,7 @@ function fakeStubs() {
   const received: string[] = [];
   let next: 'reject' | 'throw' | undefined;
   const answer = async (method: string, args: unknown[]) => {
-    received.push(`${method} ${String(args[2])}`);
+    received.push(`${method} ${String(args[3])}`);
     return true;
   };
   const stubOf = (id: string) => {
@@ -34,8 +34,8 @@ function fakeStubs() {
 describe('Workers room calls', () => {
   test('every call to a room goes through the one stub its address keeps, in order', async () => {
     const { stubOf, made, received } = fakeStubs();
-    const device = roomsVia(roomCall(stubOf)).connection('device-side');
-    await Promise.all(['ice 1', 'ice 2', 'ice 3'].map((text) => device.relay('viewer-side', 'session', text)));
+    const device = roomsVia(roomCall(stubOf), () => {}).connection('device-side');
+    await Promise.all(['ice 1', 'ice 2', 'ice 3'].map((text) => device.relay('viewer-side', 'session', 'cam', text)));
     assert.deepEqual(made, ['connection:device-side'], 'one stub for three calls');
     assert.deepEqual(received, ['relay ice 1', 'relay ice 2', 'relay ice 3']);
   });
@@ -43,13 +43,13 @@ describe('Workers room calls', () => {
   for (const how of ['reject', 'throw'] as const) {
     test(`a stub whose call failed (${how}) is dropped: the call rejects, the next makes a new stub`, async () => {
       const { stubOf, made, failNextCall } = fakeStubs();
-      const device = roomsVia(roomCall(stubOf)).connection('device-side');
-      await device.relay('viewer-side', 'session', 'ice 1');
+      const device = roomsVia(roomCall(stubOf), () => {}).connection('device-side');
+      await device.relay('viewer-side', 'session', 'cam', 'ice 1');
       failNextCall(how);
-      const failed = device.relay('viewer-side', 'session', 'ice 2');
+      const failed = device.relay('viewer-side', 'session', 'cam', 'ice 2');
       assert.ok(failed instanceof Promise, 'a failure reaches the caller as a rejection, never as a throw');
       await assert.rejects(failed, how === 'throw' ? /does not implement/ : /Network connection lost/);
-      assert.equal(await device.relay('viewer-side', 'session', 'ice 3'), true);
+      assert.equal(await device.relay('viewer-side', 'session', 'cam', 'ice 3'), true);
       assert.deepEqual(made, ['connection:device-side', 'connection:device-side']);
     });
   }

@@ -7,7 +7,7 @@ import { errorFrame, frame } from '../envelope/frame.ts';
 import { describeIssues, Envelope, Payloads } from '../envelope/schema.ts';
 import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
-import type { ConnectInfo, Connection, Remote } from '../ports.ts';
+import type { ConnectInfo, Connection, OneWay } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { unknownChangeKey } from '../state/model.ts';
@@ -30,8 +30,7 @@ type Role = 'device' | 'viewer';
  * does not survive one (it comes back as a plain object without its methods), and one holding a
  * Durable Object stub cannot be serialised at all.
  */
-const peerNow = Symbol('peerNow');
-const peerRemote = Symbol('peerRemote');
+const peerStub = Symbol('peerStub');
 
 /** A watch session as one of its two sockets knows it. Made only by `newSession`: one shape. */
 interface Session {
@@ -43,12 +42,11 @@ interface Session {
    * signal, it came from a cache of the 1,024 rooms of each kind used last: with more sessions relaying
    * at once than that, every signal missed it, made a new stub and looked the room up again by id.
    */
-  [peerNow]?: ConnectionRoomApi;
-  [peerRemote]?: Remote<ConnectionRoomApi>;
+  [peerStub]?: OneWay<ConnectionRoomApi>;
 }
 
-function newSession(device: string, peer: string): Session {
-  return { device, peer, [peerNow]: undefined, [peerRemote]: undefined };
+function newSession(device: string, other: string): Session {
+  return { device, peer: other, [peerStub]: undefined };
 }
 
 /**
@@ -186,11 +184,11 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     return true;
   }
 
-  relay(from: string, sessionId: string, message: string): boolean {
+  relay(from: string, sessionId: string, device: string, message: string): void {
     const socket = this.socket();
-    if (!socket || this.closed || socket.state.sessions.get(sessionId)?.peer !== from) return false;
-    socket.send(message);
-    return true;
+    if (socket && !this.closed && socket.state.sessions.get(sessionId)?.peer === from) return socket.send(message);
+    // No socket, or it no longer has the session: the device room finds out which, and ends it.
+    this.services.rooms.device(device).signalLost(from, sessionId).catch(this.logFailure);
   }
 
   alive(): boolean {
@@ -388,10 +386,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
   /**
    * Offer, answer and ICE go straight to the other party's connection room: one hop, where the device
    * room would make two (and on Workers two RPCs per ICE candidate). The device room hears only of
-   * answers (sessions not answered in time end) and of signals that found nobody (the session ends).
-   * Where the host runs that room in this process the hop is a plain call, with no promise, closure or
-   * microtask per signal: the server's CPU at 1,000 relaying pairs fell by about a tenth
-   * (docs/performance.md). A failure is logged, as the promise's would be.
+   * answers (sessions not answered in time end) and, from the receiving room, of signals that found
+   * nobody (the session ends). The hop is one-way (`rooms.tell`): in-process it is a plain call, with
+   * no promise, closure or microtask per signal (which cost about a tenth of the server's CPU at 1,000
+   * relaying pairs); on Workers an RPC nobody awaits.
    */
   private signal(socket: Connection<SocketState>, message: Envelope): void {
     const schema = message.type === 'signal_ice' ? Payloads.signalIce : Payloads.signalSdp;
@@ -401,29 +399,12 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeC
     const session = socket.state.sessions.get(sessionId);
     if (!session) return this.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
     const { rooms } = this.services;
-    const text = frame(message.type, payload);
-    if (rooms.connectionNow) {
-      session[peerNow] ??= rooms.connectionNow(session.peer);
-      try {
-        if (!session[peerNow].relay(this.name, sessionId, text)) this.signalLost(session, sessionId);
-      } catch (error) {
-        this.logFailure(error);
-      }
-    } else {
-      session[peerRemote] ??= rooms.connection(session.peer);
-      session[peerRemote]
-        .relay(this.name, sessionId, text)
-        .then((delivered) => delivered || this.signalLost(session, sessionId), this.logFailure);
-    }
+    session[peerStub] ??= rooms.tell.connection(session.peer);
+    session[peerStub].relay(this.name, sessionId, session.device, frame(message.type, payload));
     if (message.type === 'signal_answer' && socket.state.role === 'device') {
       rooms.device(session.device).answered(this.name, sessionId).catch(this.logFailure);
     }
     this.touchDevice(socket);
-  }
-
-  /** The other party had no such session or no socket: the device room finds out which, and ends it. */
-  private signalLost(session: Session, sessionId: string): void {
-    this.services.rooms.device(session.device).signalLost(this.name, sessionId).catch(this.logFailure);
   }
 
   private endWatch(socket: Connection<SocketState>, message: Envelope): void {

@@ -1,5 +1,5 @@
 import type { ConnectionRoomApi, DeviceRoomApi, DirectoryApi, LimiterApi, RegistryApi, UserRoomApi } from '../contract.ts';
-import type { Remote, RoomContext, Rooms } from '../ports.ts';
+import type { OneWay, Remote, RoomContext, Rooms } from '../ports.ts';
 import type { Room } from '../room.ts';
 import { ConnectionRoom } from './connection-room.ts';
 import { DeviceRoom } from './device-room.ts';
@@ -54,8 +54,8 @@ export interface RoomAddress {
 /** Method calls by room id, supplied by the host: in-process on Node/Deno, RPC on Workers. */
 export type RoomCall = (id: string, method: string, args: unknown[], address: RoomAddress) => Promise<unknown>;
 
-/** The same call answered at once, which only a host running the room in this process can do. */
-export type RoomCallNow = (id: string, method: string, args: unknown[], address: RoomAddress) => unknown;
+/** A call whose answer nobody waits for; the host logs a failure. */
+export type RoomTell = (id: string, method: string, args: unknown[], address: RoomAddress) => void;
 
 /** Names looked up on any object by the language or by Node, never room methods. */
 const NOT_METHODS = new Set(['then', '__proto__', 'constructor', 'toJSON', 'toString', 'valueOf', 'inspect']);
@@ -69,10 +69,10 @@ const STUBS_PER_KIND = 1024;
  * it is asked for (a Proxy at the end of the prototype chain makes them) and then found like any
  * method, so a call makes no Proxy trap. A stub is also the `RoomAddress` its calls pass to the host.
  * Stubs of recently used rooms are kept (the oldest made is dropped first): a kept stub's id is hashed
- * once, not on every call. With `callNow`, connection rooms can also be called synchronously.
+ * once, not on every call. `tell` carries one-way calls (`rooms.tell`).
  */
-export function roomsVia(call: RoomCall, callNow?: RoomCallNow): Rooms {
-  const kind = <T>(toId: (name: string) => string, invoke: RoomCall | RoomCallNow = call) => {
+export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
+  const kind = <T>(toId: (name: string) => string, invoke: RoomCall | RoomTell = call) => {
     const methods: Record<string, unknown> = Object.create(
       new Proxy(
         {},
@@ -103,6 +103,7 @@ export function roomsVia(call: RoomCall, callNow?: RoomCallNow): Rooms {
     };
   };
   const directory = kind<DirectoryApi>(roomId.directory);
+  const tellConnection = kind<ConnectionRoomApi>(roomId.connection, tell) as unknown as (id: string) => OneWay<ConnectionRoomApi>;
   const registry = kind<RegistryApi>((shard) => roomId.registry(Number(shard)));
   const rooms: Rooms = {
     device: kind<DeviceRoomApi>(roomId.device),
@@ -111,7 +112,7 @@ export function roomsVia(call: RoomCall, callNow?: RoomCallNow): Rooms {
     limiter: kind<LimiterApi>(roomId.limiter),
     directory: () => directory(''),
     registry: (shard: number) => registry(String(shard)),
+    tell: { connection: tellConnection },
   };
-  if (callNow) rooms.connectionNow = kind<ConnectionRoomApi>(roomId.connection, callNow) as unknown as Rooms['connectionNow'];
   return rooms;
 }

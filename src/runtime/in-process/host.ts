@@ -1,3 +1,4 @@
+import { errorText } from '../../core/log.ts';
 import { memoryStorage } from '../../core/memory-storage.ts';
 import type { ConnectInfo, Connection, RoomContext, RoomStorage, Services } from '../../core/ports.ts';
 import { dispatch, type Room, safeClose } from '../../core/room.ts';
@@ -191,6 +192,15 @@ export class InProcessHost {
       return Promise.resolve(this.callNow(id, method, args, address));
     } catch (error) {
       return Promise.reject(error);
+    }
+  };
+
+  /** A one-way call (`rooms.tell`): run at once, with no promise; a failure is logged. */
+  readonly tell = (id: string, method: string, args: unknown[], address?: RoomAddress): void => {
+    try {
+      this.callNow(id, method, args, address);
+    } catch (error) {
+      this.services.log.error('one-way call failed', { room: id, method, error: errorText(error) });
     }
   };
 

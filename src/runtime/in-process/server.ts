@@ -27,7 +27,7 @@ export async function createLocalServer(opts: LocalServerOptions) {
   const services: Services = {
     config: opts.config,
     log: opts.log,
-    rooms: roomsVia(host.call, host.callNow),
+    rooms: roomsVia(host.call, host.tell),
     clock: { now: Date.now },
     tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS, opts.config.tokenCacheSize),
   };

@@ -1,8 +1,8 @@
 import { tokenKey } from '../../core/auth/tokens.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
-import { createLogger } from '../../core/log.ts';
+import { createLogger, errorText } from '../../core/log.ts';
 import type { Services } from '../../core/ports.ts';
-import { roomsVia } from '../../core/rooms/index.ts';
+import { type RoomCall, roomsVia } from '../../core/rooms/index.ts';
 import { roomCall } from './room-call.ts';
 import type { RoomObject } from './room-object.ts';
 
@@ -30,14 +30,20 @@ export function createServices(env: Env, host: 'worker' | 'durable-object'): Ser
       'JWT_SECRET is not set: run `wrangler secret put JWT_SECRET` (at least 32 bytes, e.g. from `openssl rand -base64 48`)',
     );
   }
+  const log = createLogger(config.logLevel);
+  const call: RoomCall =
+    host === 'durable-object'
+      ? roomCall((id) => roomStub(env, id))
+      : (id, method, args) => roomStub(env, id).call(id, method, args) as Promise<unknown>;
   return {
     config,
-    log: createLogger(config.logLevel),
-    rooms: roomsVia(
-      host === 'durable-object'
-        ? roomCall((id) => roomStub(env, id))
-        : (id, method, args) => roomStub(env, id).call(id, method, args) as Promise<unknown>,
-    ),
+    log,
+    // One-way calls are RPCs nobody awaits; their failures are logged.
+    rooms: roomsVia(call, (id, method, args, address) => {
+      call(id, method, args, address).catch((error) =>
+        log.error('one-way call failed', { room: id, method, error: errorText(error) }),
+      );
+    }),
     clock: { now: Date.now },
     tokens: tokenKey(config.jwtSecret, config.tokenTtlS, config.tokenCacheSize),
   };
