@@ -66,12 +66,15 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const token = await login(base);
   const samples: Sample[] = [];
+  // Stopped with SIGTERM even when a round fails: the agent then stops its stream (ffmpeg runs in a
+  // process group of its own, which a SIGKILL of the agent's group would leave running).
+  let agent: ReturnType<typeof startProcess> | undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const [mbps, counts] of grid) {
         const device = `bench-${round}-${mbps}`;
         const key = await register(base, token, device);
-        const agent = startProcess(
+        agent = startProcess(
           [
             ...[process.execPath, '--import', 'tsx', 'src/agent/main.ts', '--server', base, '--device', device],
             ...['--protocol', 'json', '--webrtc', 'rtp', '--rtp-port', String(30_000 + 2 * round + 10 * mbps)],
@@ -84,7 +87,12 @@ async function main(): Promise<void> {
           { EDGECAM_KEY: key },
           AGENT_CORE,
         );
-        await until(() => agent.output().includes('video arriving') && agent.output().includes(' online '), 20_000, agent.output);
+        const started = agent;
+        await until(
+          () => started.output().includes('video arriving') && started.output().includes(' online '),
+          20_000,
+          started.output,
+        );
         // One watch first, unmeasured: the first peer's code runs cold (V8 compiles werift as it goes).
         // The bench measures CPU, not connection set-up (the tests do): on a busy machine a viewer that
         // gets no video is tried once more, and one that fails again says what the agent saw.
@@ -96,7 +104,7 @@ async function main(): Promise<void> {
               return open();
             })
             .catch((error: Error) => {
-              throw new Error(`${error.message}; the agent's log:\n${agent.output().slice(-3_000)}`);
+              throw new Error(`${error.message}; the agent's log:\n${started.output().slice(-3_000)}`);
             });
         const warmup = await watch();
         await sleep(smoke ? 500 : 5_000);
@@ -106,11 +114,11 @@ async function main(): Promise<void> {
           while (viewers.length < watchers) viewers.push(await watch());
           await sleep(smoke ? 500 : 2_000);
           const bytes0 = viewers.reduce((sum, v) => sum + v.bytes, 0);
-          const cpu0 = cpuSeconds(agent.pid);
+          const cpu0 = cpuSeconds(started.pid);
           const t0 = performance.now();
           await sleep(seconds * 1_000);
           const elapsed = (performance.now() - t0) / 1000;
-          const cpuPercent = (100 * (cpuSeconds(agent.pid) - cpu0)) / elapsed;
+          const cpuPercent = (100 * (cpuSeconds(started.pid) - cpu0)) / elapsed;
           const deliveredMbps = ((viewers.reduce((sum, v) => sum + v.bytes, 0) - bytes0) * 8) / elapsed / 1e6;
           samples.push({ round, mbps, watchers, cpuPercent, deliveredMbps });
           log(
@@ -118,10 +126,12 @@ async function main(): Promise<void> {
           );
         }
         await Promise.all(viewers.map((v) => v.close()));
-        await stop({ ...agent, port: 0 });
+        await stop({ ...started, port: 0 });
+        agent = undefined;
       }
     }
   } finally {
+    if (agent) await stop({ ...agent, port: 0 });
     await stop(server);
     killAll();
     rmSync(work, { recursive: true, force: true });
