@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { hashDeviceKey } from '../../src/core/auth/device-key.ts';
 import { tokenKey } from '../../src/core/auth/tokens.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
@@ -38,6 +39,21 @@ const registration = {
 };
 
 describe('InProcessHost', () => {
+  test('a device room rebuilt after a restart asks whether the link it stored survived, however recently it was heard from', async () => {
+    const first = boot('link-restart');
+    await first.rooms.device('cam').register({ ...registration, key: await hashDeviceKey('cam-key') });
+    // The link is connection room `d`, which holds no socket: as after a crash that took it.
+    assert.equal((await first.rooms.device('cam').deviceHello('d', 'cam-key')).ok, true);
+    assert.equal((await first.rooms.device('cam').info())?.online, true, 'this room saw the hello a moment ago');
+    first.host.shutdown('test');
+    first.store.close();
+    // Back within a second of the hello, with nothing in memory.
+    const second = boot('link-restart');
+    assert.equal((await second.rooms.device('cam').info())?.online, false);
+    second.host.shutdown('test');
+    second.store.close();
+  });
+
   test('an idle room is evicted and rebuilt from storage on next use', async () => {
     const { host, rooms, store } = boot('evict');
     assert.equal(await rooms.device('cam').register(registration), 'created');

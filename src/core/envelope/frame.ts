@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../codes.ts';
+import type { State } from '../state/keys.ts';
 
 /**
  * Outgoing envelope frames, serialised once. Server messages always carry `ts` and echo `request_id`.
@@ -13,6 +14,11 @@ export function frame(type: string, payload: unknown, requestId?: string): strin
 
 export function errorFrame(code: ErrorCode, message: string, requestId?: string, extra?: object): string {
   return frame('error', { message, code, ...extra }, requestId);
+}
+
+/** A device's state to a viewer: every key (`snapshot`), or the keys of one change. */
+export function stateFrame(deviceId: string, state: State, seq: number, snapshot: boolean, requestId?: string): string {
+  return frame('state', { device_id: deviceId, seq, snapshot, state }, requestId);
 }
 
 let stampedAt = Number.NaN;

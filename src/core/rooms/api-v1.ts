@@ -9,6 +9,8 @@ import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { type Actor, canRead, permissions, unknownKey } from '../state/model.ts';
+import { StateOutbox } from '../state/outbox.ts';
+import type { ChangeChannel } from './device/change-channel.ts';
 
 /**
  * Seed 002's JSON key/value protocol on /api/v1, for the sockets a device room holds itself:
@@ -37,12 +39,24 @@ const Credentials = v.object({ username: v.pipe(v.string(), v.maxLength(64)), pa
 const TokenAuth = v.object({ token: v.pipe(v.string(), v.maxLength(4096)) });
 const Get = v.object({ get: v.array(v.string('get must be a list of keys'), 'get must be a list of keys') });
 
-export class ApiV1 {
+export class ApiV1 implements ChangeChannel {
   private readonly limits: SocketLimits;
   private readonly queues = new Map<string, InOrder<string>>();
+  /** Changes for a socket that reads slowly are merged, not queued one by one. */
+  private readonly outbox: StateOutbox;
 
-  constructor(private readonly host: StateHost) {
+  constructor(
+    private readonly host: StateHost,
+    private readonly sockets: () => Iterable<Connection>,
+  ) {
     this.limits = new SocketLimits(host.services.config);
+    this.outbox = new StateOutbox(host.services.config.stateHighWaterBytes, renderChange);
+  }
+
+  /** Every change, to every client of the device that may read it (the sender included), as `{…, "seq"}`. */
+  publish(changes: State, seq: number): void {
+    const text = renderChange(changes, seq);
+    for (const conn of this.sockets()) if (this.reads(conn)) this.outbox.send(conn, conn.id, changes, seq, text);
   }
 
   connect(conn: Connection, info: ConnectInfo): void {
@@ -64,7 +78,7 @@ export class ApiV1 {
   private catchUp(conn: Connection, since: number): void {
     const catchUp = this.host.catchUp(since);
     if (catchUp.snapshot) conn.send(JSON.stringify({ ...catchUp.state, seq: catchUp.seq, snapshot: true }));
-    else for (const entry of catchUp.changes) conn.send(JSON.stringify({ ...entry.changes, seq: entry.seq }));
+    else for (const entry of catchUp.changes) conn.send(renderChange(entry.changes, entry.seq));
   }
 
   message(conn: Connection, data: string | ArrayBuffer): void {
@@ -92,6 +106,7 @@ export class ApiV1 {
   close(conn: Connection): void {
     this.limits.forget(conn.id);
     this.queues.delete(conn.id);
+    this.outbox.forget(conn.id);
   }
 
   private handle(conn: Connection, text: string): void | Promise<void> {
@@ -213,4 +228,9 @@ export class ApiV1 {
 
 function send(conn: Connection, message: object): void {
   conn.send(JSON.stringify(message));
+}
+
+/** A change as seed 002's clients get it, with its sequence number: `{"brightness": 75, "seq": 42}`. */
+function renderChange(changes: State, seq: number): string {
+  return JSON.stringify({ ...changes, seq });
 }

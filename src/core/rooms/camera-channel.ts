@@ -19,6 +19,7 @@ import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import type { Actor } from '../state/model.ts';
+import type { ChangeChannel } from './device/change-channel.ts';
 
 /**
  * The binary protobuf channel (/ws/camera/, seeds 000 and 001) for the sockets of one device room.
@@ -57,7 +58,7 @@ interface Pending {
   at: number;
 }
 
-export class CameraChannel {
+export class CameraChannel implements ChangeChannel {
   private readonly limits: SocketLimits;
   /**
    * Replies the device owes controllers, by request_id, oldest first (a Map keeps insertion order, and
@@ -142,7 +143,7 @@ export class CameraChannel {
   }
 
   /** A change from any protocol: UPDATE_SETTINGS to the device, the current settings to controllers. */
-  publish(changes: State, actor: Actor, requestId?: string): void {
+  publish(changes: State, _seq: number, actor: Actor, requestId?: string): void {
     const device = this.device();
     if (device && actor.kind !== 'device' && carriesAny(changes)) {
       device.send(

@@ -1,5 +1,5 @@
 import { verifyDeviceKey } from '../auth/device-key.ts';
-import { type CommandType, commandNames, stateToSettings } from '../camera/codec.ts';
+import { type CommandType, stateToSettings } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
 import type {
   Applied,
@@ -18,67 +18,77 @@ import type { ConnectInfo, Connection } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { type Actor, validateChanges } from '../state/model.ts';
-import { StateOutbox } from '../state/outbox.ts';
 import { StateStore } from '../state/store.ts';
-import { ApiV1, type StateHost } from './api-v1.ts';
-import { CameraChannel, type CameraHost } from './camera-channel.ts';
+import { ApiV1 } from './api-v1.ts';
+import { CameraChannel } from './camera-channel.ts';
+import type { ChangeChannel } from './device/change-channel.ts';
+import { DeviceLink } from './device/device-link.ts';
+import { PresenceLease } from './device/presence-lease.ts';
+import { Subscribers } from './device/subscribers.ts';
 import { WatchSessions } from './watch-sessions.ts';
 
 /**
- * One device: its registration, its live link (the connection room holding its /ws/device socket),
- * presence, camera state, the viewers subscribed to it, its /api/v1 sockets, and its watch sessions.
- * Everything that must survive an eviction or restart is in storage; fields are a cache rebuilt here.
+ * One device: its registration, its camera state, and everyone its changes reach. The state is
+ * validated, stored, then published to each channel in turn (device/change-channel.ts): the /api/v1
+ * sockets and the /ws/camera/ sockets this room holds itself, the envelope subscribers' connection
+ * rooms, and the device's own /ws/device link. It also owns the device's watch sessions. Everything
+ * that must survive an eviction or restart is in storage; fields are a cache rebuilt from it.
  */
-
-interface Link {
-  conn: string;
-  since: number;
-}
-
-const LINK_CHECK_MS = 1_000;
-
 export class DeviceRoom extends Room implements DeviceRoomApi {
   readonly deviceId = this.ctx.id.slice('device:'.length);
+  /** For `.catch` on calls to other rooms (first: the parts below are given it). */
+  readonly logFailure = (error: unknown) => {
+    this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
+  };
   private registration = this.ctx.storage.get<Registration>('registration');
-  private link = this.ctx.storage.get<Link>('link');
-  private lastSeen = this.ctx.storage.get<number>('last_seen');
   private readonly store = new StateStore(this.ctx.storage, this.services.config.stateLogSize);
-  /**
-   * Envelope subscribers by connection room, with the stub each broadcast calls. Kept here: looked up
-   * per broadcast, the stubs came from a cache of the 1,024 rooms of each kind used last, which more
-   * subscribers than that missed on every change (a new stub and a lookup by id each, per subscriber).
-   */
-  private readonly subscribers = new Map(
-    [...this.ctx.storage.list('sub:').keys()].map((key) => [key.slice(4), this.rooms.connection(key.slice(4))] as const),
-  );
+  private readonly lease = new PresenceLease(this.ctx);
+  private readonly link = new DeviceLink(this.ctx, this.lease, this.logFailure);
+  private readonly subscribers = new Subscribers(this.ctx, this.deviceId, this.logFailure);
   private readonly sessions = new WatchSessions(this);
-  private readonly apiV1 = new ApiV1(this.stateHost());
-  private readonly camera = new CameraChannel(this.cameraHost(), () => this.sockets('camera'));
-  private readonly outbox = new StateOutbox(this.services.config.stateHighWaterBytes, (changes, seq) =>
-    JSON.stringify({ ...changes, seq }),
+  private readonly apiV1 = new ApiV1(
+    {
+      deviceId: this.deviceId,
+      services: this.services,
+      state: () => this.store.state,
+      catchUp: (since) => this.store.since(since),
+      apply: (actor, input) => this.applyChanges(actor, input) ?? UNREGISTERED,
+    },
+    () => this.sockets('api-v1'),
   );
+  private readonly camera = new CameraChannel(
+    {
+      deviceId: this.deviceId,
+      services: this.services,
+      state: () => this.store.state,
+      apply: (actor, input, requestId) => this.applyChanges(actor, input, requestId) ?? UNREGISTERED,
+      command: (command, requestId) => this.command(command, requestId),
+      online: () => this.online(),
+      presenceChanged: () => {
+        this.lease.renew();
+        this.publishStatus();
+      },
+    },
+    () => this.sockets('camera'),
+  );
+  /** Where every change goes, in this order. */
+  private readonly channels: readonly ChangeChannel[] = [this.apiV1, this.subscribers, this.link, this.camera];
 
-  /** Online on /ws/device = a link that has shown signs of life within the heartbeat timeout. */
-  private linkAlive(now = this.services.clock.now()): boolean {
-    return (
-      this.link !== undefined && this.lastSeen !== undefined && now - this.lastSeen < this.services.config.heartbeatTimeoutMs
-    );
-  }
-
-  /** Online on either channel: /ws/device, or /ws/camera/ (a socket this room holds itself). */
+  /** Online on either channel: /ws/device (a link within its lease), or /ws/camera/ (a socket held here). */
   private online(): boolean {
-    return this.linkAlive() || this.camera.device() !== undefined;
+    return this.link.conn() !== undefined || this.camera.device() !== undefined;
   }
 
+  /** For the watch sessions: the connection room of the device's /ws/device socket, when online there. */
   deviceLink(): string | undefined {
-    return this.linkAlive() ? this.link?.conn : undefined;
+    return this.link.conn();
   }
 
   linkLost(conn: string): void {
     this.deviceGone(conn);
   }
 
-  // — registry —
+  // — registration —
 
   register(registration: Registration): 'created' | 'exists' {
     if (this.registration) return 'exists';
@@ -88,12 +98,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   unregister(): void {
-    if (this.link) this.rooms.connection(this.link.conn).disconnect(Close.deviceRemoved, 'Device removed').catch(this.logFailure);
+    this.link.remove();
     this.sessions.endAll('device_disconnected');
     for (const conn of this.ctx.connections()) safeClose(conn, Close.deviceRemoved, 'Device removed');
     this.registration = undefined;
-    this.link = undefined;
-    this.lastSeen = undefined;
+    this.lease.forget();
     this.publishStatus();
     this.subscribers.clear();
     this.store.clear();
@@ -103,78 +112,9 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   async info(): Promise<DeviceInfo | null> {
     if (!this.registration) return null;
-    await this.checkLink();
+    const dead = await this.link.dead();
+    if (dead) this.deviceGone(dead);
     return this.describe();
-  }
-
-  private describe(): DeviceInfo | null {
-    if (!this.registration) return null;
-    return {
-      device_id: this.registration.device_id,
-      name: this.registration.name,
-      online: this.online(),
-      presence: this.ctx.storage.get<Record<string, unknown>>('presence') ?? null,
-      last_seen: this.lastSeen === undefined ? null : new Date(this.lastSeen).toISOString(),
-    };
-  }
-
-  /**
-   * A link not heard from for a second may have died with its host (a crash, a workerd restart)
-   * without any close event: before saying "online", ask the connection room if its socket is open.
-   */
-  private async checkLink(): Promise<void> {
-    const link = this.link;
-    if (!link || !this.linkAlive() || this.services.clock.now() - (this.lastSeen ?? 0) < LINK_CHECK_MS) return;
-    const alive = await this.rooms.connection(link.conn).alive();
-    if (!alive && this.link === link) this.deviceGone(link.conn);
-  }
-
-  // — the device's own link —
-
-  async deviceHello(conn: string, key: string): Promise<HelloResult> {
-    const stored = this.registration;
-    if (!stored) return { ok: false, reason: 'not_found' };
-    const valid = await verifyDeviceKey(key, stored.key);
-    // Check again after the await: the device may have been removed or re-registered meanwhile.
-    if (this.registration !== stored) return { ok: false, reason: 'not_found' };
-    if (!valid) return { ok: false, reason: 'bad_key' };
-    const previous = this.link;
-    if (previous && previous.conn !== conn) {
-      // The old socket's peer connections die with it; viewers hear it as a device disconnect.
-      this.sessions.endAll('device_disconnected');
-      this.rooms.connection(previous.conn).disconnect(Close.replaced, 'Replaced by a newer connection').catch(this.logFailure);
-      this.services.log.info('device connection replaced', { device: this.deviceId, old: previous.conn, conn });
-    }
-    const now = this.services.clock.now();
-    this.link = { conn, since: now };
-    this.lastSeen = now;
-    this.ctx.storage.putMany({ link: this.link, last_seen: now });
-    this.services.log.info('device online', { device: this.deviceId, conn });
-    this.publishStatus();
-    // The device gets its full desired state on every (re)connect, right after hello_ack.
-    return { ok: true, settings: { ...this.store.state }, seq: this.store.seq };
-  }
-
-  deviceGone(conn: string): void {
-    if (this.link?.conn !== conn) return;
-    this.link = undefined;
-    this.ctx.storage.delete('link');
-    this.sessions.endAll('device_disconnected');
-    this.services.log.info('device offline', { device: this.deviceId, conn });
-    this.publishStatus();
-  }
-
-  touch(conn: string): boolean {
-    if (this.link?.conn !== conn) return false;
-    this.lastSeen = this.services.clock.now();
-    this.ctx.storage.put('last_seen', this.lastSeen);
-    return true;
-  }
-
-  presence(conn: string, presence: Record<string, unknown>): void {
-    if (!this.touch(conn)) return;
-    this.ctx.storage.put('presence', presence);
-    this.publishStatus();
   }
 
   /** For the /ws/camera/ upgrade: is this the device's key? */
@@ -183,12 +123,49 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return stored !== undefined && (await verifyDeviceKey(key, stored.key)) && this.registration === stored;
   }
 
+  // — the device's own /ws/device link —
+
+  async deviceHello(conn: string, key: string): Promise<HelloResult> {
+    const stored = this.registration;
+    if (!stored) return { ok: false, reason: 'not_found' };
+    const valid = await verifyDeviceKey(key, stored.key);
+    // Check again after the await: the device may have been removed or re-registered meanwhile.
+    if (this.registration !== stored) return { ok: false, reason: 'not_found' };
+    if (!valid) return { ok: false, reason: 'bad_key' };
+    if (this.link.open(conn)) {
+      // The old socket's peer connections die with it; viewers hear it as a device disconnect.
+      this.sessions.endAll('device_disconnected');
+      this.services.log.info('device connection replaced', { device: this.deviceId, conn });
+    }
+    this.services.log.info('device online', { device: this.deviceId, conn });
+    this.publishStatus();
+    // The device gets its full desired state on every (re)connect, right after hello_ack.
+    return { ok: true, settings: { ...this.store.state }, seq: this.store.seq };
+  }
+
+  deviceGone(conn: string): void {
+    if (!this.link.close(conn)) return;
+    this.sessions.endAll('device_disconnected');
+    this.services.log.info('device offline', { device: this.deviceId, conn });
+    this.publishStatus();
+  }
+
+  touch(conn: string): boolean {
+    return this.link.touch(conn);
+  }
+
+  presence(conn: string, presence: Record<string, unknown>): void {
+    if (!this.link.touch(conn)) return;
+    this.ctx.storage.put('presence', presence);
+    this.publishStatus();
+  }
+
   /**
-   * The device's report on /ws/device: what it actually applied becomes the state (broadcast like any
+   * The device's report on /ws/device: what it actually applied becomes the state (published like any
    * change), and a reply to a command goes back to whoever sent it.
    */
   deviceStatus(conn: string, status: DeviceStatus): Applied | null {
-    if (this.link?.conn !== conn) return null;
+    if (!this.link.is(conn)) return null;
     const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state) : null;
     if (status.request_id) {
       this.camera.deviceReplied({
@@ -211,7 +188,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return this.registration ? this.store.since(since) : null;
   }
 
-  /** Validates the whole batch, persists it, then tells everyone: the order every protocol relies on. */
+  /** Validates the whole batch, stores it, then publishes it: the order every protocol relies on. */
   applyChanges(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied | null {
     if (!this.registration) return null;
     const checked = validateChanges(actor, input);
@@ -222,8 +199,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     if (actor.kind === 'device')
       changes = Object.fromEntries(Object.entries(changes).filter(([k, v]) => this.store.state[k] !== v));
     const seq = Object.keys(changes).length > 0 ? this.store.apply(changes) : this.store.seq;
-    if (Object.keys(changes).length > 0) this.publish(changes, seq, actor, requestId);
-    for (const trigger of triggers) this.toDevice(frame('command', { command: trigger, request_id: crypto.randomUUID() }));
+    if (Object.keys(changes).length > 0) for (const channel of this.channels) channel.publish(changes, seq, actor, requestId);
+    for (const trigger of triggers) this.link.trigger(trigger);
     const applied: Record<string, unknown> = { ...changes };
     for (const trigger of triggers) applied[trigger] = true;
     return { ok: true, applied, seq };
@@ -231,33 +208,19 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   subscribe(conn: string, since: number | undefined): boolean {
     if (!this.registration) return false;
-    let target = this.subscribers.get(conn);
-    if (!target) {
-      target = this.rooms.connection(conn);
-      this.subscribers.set(conn, target);
-      this.ctx.storage.put(`sub:${conn}`, 1);
-    }
-    // Delivered from here, not returned, so it can never overtake a later broadcast to this subscriber.
-    const catchUp = this.store.since(since);
-    if (catchUp.snapshot) {
-      target.deliver(this.stateFrame(catchUp.state, catchUp.seq, true)).catch(this.logFailure);
-    } else {
-      for (const entry of catchUp.changes)
-        target.deliver(this.stateFrame(entry.changes, entry.seq, false)).catch(this.logFailure);
-    }
-    target.deliver(this.statusFrame()).catch(this.logFailure);
+    this.subscribers.add(conn, this.store.since(since), this.statusFrame());
     return true;
   }
 
   unsubscribe(conn: string): void {
-    if (this.subscribers.delete(conn)) this.ctx.storage.delete(`sub:${conn}`);
+    this.subscribers.remove(conn);
   }
 
-  // — watch sessions —
+  // — watch sessions (watch-sessions.ts) —
 
   async watch(viewer: string, user: string): Promise<WatchResult> {
     if (!this.registration) return { ok: false, reason: 'not_found' };
-    if (!this.deviceLink() && this.camera.device()) return { ok: false, reason: 'camera_only' };
+    if (!this.link.conn() && this.camera.device()) return { ok: false, reason: 'camera_only' };
     const result = await this.sessions.start(viewer, user);
     // Watching a device subscribes to its state and status.
     if (result.ok) this.subscribe(viewer, undefined);
@@ -265,7 +228,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   answered(conn: string, sessionId: string): void {
-    if (this.link?.conn === conn) this.sessions.answered(sessionId);
+    if (this.link.is(conn)) this.sessions.answered(sessionId);
   }
 
   signalLost(conn: string, sessionId: string): Promise<void> {
@@ -277,7 +240,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   endFromDevice(conn: string, sessionId: string, message?: string): boolean {
-    return this.link?.conn === conn && this.sessions.endByDevice(sessionId, message);
+    return this.link.is(conn) && this.sessions.endByDevice(sessionId, message);
   }
 
   viewerGone(viewer: string, sessionIds: string[]): void {
@@ -302,15 +265,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   override onClose(conn: Connection): void {
-    if (protocolOf(conn) === 'camera') {
-      this.camera.close(conn);
-    } else {
-      this.apiV1.close(conn);
-      this.outbox.forget(conn.id);
-    }
+    if (protocolOf(conn) === 'camera') this.camera.close(conn);
+    else this.apiV1.close(conn);
     // It no longer counts toward its user's MAX_SOCKETS_PER_USER.
     const user = (conn.state as { user?: Profile | null } | null)?.user;
-    if (user) this.rooms.user(user.username).closeSocket(`${this.deviceId}/${conn.id}`).catch(this.logFailure);
+    if (user) this.services.rooms.user(user.username).closeSocket(`${this.deviceId}/${conn.id}`).catch(this.logFailure);
   }
 
   /** A user's session ended (they were changed or removed): their socket here goes. */
@@ -327,94 +286,36 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     for (const conn of this.ctx.connections()) if (protocolOf(conn) === protocol) yield conn;
   }
 
-  // — telling everyone —
-
-  /** Every change, serialised once per protocol, to every client of every protocol. */
-  private publish(changes: State, seq: number, actor: Actor, requestId?: string): void {
-    const apiV1 = JSON.stringify({ ...changes, seq });
-    for (const conn of this.sockets('api-v1')) if (this.apiV1.reads(conn)) this.outbox.send(conn, conn.id, changes, seq, apiV1);
-    const envelope = this.stateFrame(changes, seq, false);
-    for (const [conn, target] of this.subscribers) {
-      target.deliverState(envelope, this.deviceId, changes, seq).then((ok) => ok || this.unsubscribe(conn), this.logFailure);
-    }
-    // The device's own report needs no echo.
-    if (actor.kind !== 'device') {
-      this.toDevice(frame('settings', { settings: changes, seq, ...(requestId ? { request_id: requestId } : {}) }));
-    }
-    this.camera.publish(changes, actor, requestId);
-  }
+  // — what else goes out —
 
   /** A command for the device, on the channel it is on; false when it is on neither. */
   private command(command: CommandType, requestId: string): boolean {
-    if (this.camera.sendCommand(command, requestId)) return true;
-    const link = this.deviceLink();
-    if (!link) return false;
-    this.rooms
-      .connection(link)
-      .deliver(frame('command', { command: commandNames[command], request_id: requestId }))
-      .catch(this.logFailure);
-    return true;
+    return this.camera.sendCommand(command, requestId) || this.link.command(command, requestId);
+  }
+
+  private describe(): DeviceInfo | null {
+    if (!this.registration) return null;
+    return {
+      device_id: this.registration.device_id,
+      name: this.registration.name,
+      online: this.online(),
+      presence: this.ctx.storage.get<Record<string, unknown>>('presence') ?? null,
+      last_seen: this.lease.lastSeen(),
+    };
   }
 
   private publishStatus(): void {
-    this.toSubscribers(this.statusFrame());
-  }
-
-  private toSubscribers(message: string): void {
-    for (const [conn, target] of this.subscribers) {
-      target.deliver(message).then((ok) => ok || this.unsubscribe(conn), this.logFailure);
-    }
-  }
-
-  private toDevice(message: string): void {
-    const link = this.deviceLink();
-    if (link) this.rooms.connection(link).deliver(message).catch(this.logFailure);
-  }
-
-  private stateFrame(state: State, seq: number, snapshot: boolean): string {
-    return frame('state', { device_id: this.deviceId, seq, snapshot, state });
+    this.subscribers.send(this.statusFrame());
   }
 
   private statusFrame(): string {
     const info = this.describe();
     return frame('device_status', { device_id: this.deviceId, online: info?.online ?? false, presence: info?.presence ?? null });
   }
-
-  private cameraHost(): CameraHost {
-    return {
-      deviceId: this.deviceId,
-      services: this.services,
-      state: () => this.store.state,
-      apply: (actor, input, requestId) =>
-        this.applyChanges(actor, input, requestId) ?? { ok: false, error: { error: 'Unknown key', key: '' } },
-      command: (command, requestId) => this.command(command, requestId),
-      online: () => this.online(),
-      presenceChanged: () => {
-        this.lastSeen = this.services.clock.now();
-        this.ctx.storage.put('last_seen', this.lastSeen);
-        this.publishStatus();
-      },
-    };
-  }
-
-  private stateHost(): StateHost {
-    return {
-      deviceId: this.deviceId,
-      services: this.services,
-      state: () => this.store.state,
-      catchUp: (since) => this.store.since(since),
-      apply: (actor, input) => this.applyChanges(actor, input) ?? { ok: false, error: { error: 'Unknown key', key: '' } },
-    };
-  }
-
-  private get rooms() {
-    return this.services.rooms;
-  }
-
-  readonly logFailure = (error: unknown) => {
-    this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
-  };
 }
+
+/** What the protocols answer when the device was removed while they held a socket to it. */
+const UNREGISTERED: Applied = { ok: false, error: { error: 'Unknown key', key: '' } };
 
 function protocolOf(conn: Connection): string | undefined {
   return (conn.state as { protocol?: string } | null)?.protocol;
