@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { Close, type ErrorCode, ErrorText } from '../codes.ts';
 import type { ConnectionRoomApi, SessionChange } from '../contract.ts';
-import { errorFrame, frame } from '../envelope/frame.ts';
+import { errorFrame, stateFrame } from '../envelope/frame.ts';
 import { describeIssues, Envelope } from '../envelope/schema.ts';
 import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
@@ -262,6 +262,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
   }
 }
 
+/** A merged change, as the subscribers' channel renders one (device/subscribers.ts). */
 function renderState(state: State, seq: number, device: string): string {
-  return frame('state', { device_id: device, seq, snapshot: false, state });
+  return stateFrame(device, state, seq, false);
 }
