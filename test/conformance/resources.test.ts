@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Command, decodeStatus, encodeCommand } from '../../src/core/camera/codec.ts';
 import { api, connectViewer, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { rssBytes, startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /**
@@ -82,13 +83,12 @@ test('replies a silent device owes camera controllers are bounded per controller
   const refused = await last.reply('c7-32');
   assert.match(refused.message, /Too many commands waiting for this device's reply \(at most 256\)/);
   // The device was asked exactly what was accepted: 32 + 7 × 32.
-  const commands = () => device.drain().filter(Buffer.isBuffer).length;
   let forwarded = 0;
-  for (let i = 0; i < 50 && forwarded < 256; i++) {
-    forwarded += commands();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.equal(forwarded + commands(), 256);
+  await eventually('256 commands at the device', () => {
+    forwarded += device.drain().filter(Buffer.isBuffer).length;
+    return forwarded >= 256;
+  });
+  assert.equal(forwarded + device.drain().filter(Buffer.isBuffer).length, 256);
   // A closed controller's commands stop counting against the device.
   for (const c of [first, ...more]) c.socket.close();
   await Promise.all([first, ...more].map((c) => c.socket.closed));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /** Seed 003's envelope protocol on /ws/device and /ws/viewer: hello, heartbeat, watch sessions, relay. */
@@ -415,15 +416,11 @@ describe('presence', () => {
     device.close();
     await device.closed;
     // The server notices the close on its own schedule: poll the API, bounded.
-    for (let i = 0; i < 50; i++) {
+    const offline = await eventually('the device offline after its socket closed', async () => {
       const again = await api(server.url, 'GET', '/api/devices/cam-c', { token: admin });
-      if (again.body.online === false) {
-        assert.deepEqual(again.body.presence, { battery: 85, temperature: 45, recording: false });
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.fail('device still online after its socket closed');
+      return again.body.online === false && again.body;
+    });
+    assert.deepEqual(offline.presence, { battery: 85, temperature: 45, recording: false });
   });
 
   test('invalid presence is refused with an error', async () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { eventually } from './eventually.ts';
 
 /**
  * The device agent as users run it: `src/agent/main.ts` as a child process, its output kept for the
@@ -60,22 +61,7 @@ export function openFiles(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
-
-/** Polls `check` every 50 ms until it is truthy; fails after `ms` with the agent's output, if given. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  ms = 5_000,
-  agent?: AgentProcess,
-): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) {
-      throw new Error(`no ${what} within ${ms} ms${agent ? `; agent output:\n${agent.output()}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** `eventually`, with the agent's output when it fails. */
+export function waitFor<T>(what: string, check: () => T | Promise<T>, ms = 5_000, agent?: AgentProcess) {
+  return eventually(what, check, { ms, everyMs: 50, context: agent ? () => `agent output:\n${agent.output()}` : undefined });
 }

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer } from 'node:net';
+import { eventually } from './eventually.ts';
 
 /**
  * Video and TURN for the WebRTC tests, from Debian's packages (`apt-get install ffmpeg coturn`;
@@ -85,11 +86,14 @@ export async function startCoturn(): Promise<Turn> {
     output += chunk;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 10_000;
-  while (!/Total General servers|listener opened on/i.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`coturn did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(
+    'coturn listening',
+    () => {
+      if (child.exitCode !== null) throw new Error(`coturn exited:\n${output}`);
+      return /Total General servers|listener opened on/i.test(output);
+    },
+    { ms: 10_000, context: () => output },
+  );
   return {
     url: `turn:127.0.0.1:${port}?transport=udp`,
     secret,

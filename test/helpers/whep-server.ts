@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
+import { eventually } from './eventually.ts';
 import { freeRtpPort, testStream } from './media.ts';
 
 /**
@@ -158,11 +159,7 @@ export async function startWhepServer(flavor: 'mediamtx' | 'go2rtc'): Promise<Wh
     sessions: () => sessions.size,
     async publish() {
       publisher = spawn('sh', ['-c', testStream('h264', `'rtp://127.0.0.1:${rtpPort}?pkt_size=1200'`)], { stdio: 'ignore' });
-      const deadline = Date.now() + 10_000;
-      while (!publishing) {
-        if (Date.now() > deadline) throw new Error('the test publisher sent no RTP within 10 s');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually('RTP from the test publisher', () => publishing, { ms: 10_000 });
     },
     async stop() {
       publisher?.kill('SIGKILL');

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { Backoff } from '../../src/agent/backoff.ts';
 import { Link } from '../../src/agent/link.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /** The agent's link against a bare `ws` server that misbehaves on purpose. */
 
@@ -37,10 +38,10 @@ test('says hello on every connection and reconnects after the server closes it',
   wss.on('connection', (ws) => ws.on('message', (data) => hellos.push(data.toString())));
   link(url);
   const [first] = await once(wss, 'connection');
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually('the first hello', () => hellos.length === 1);
   first.close(1001, 'restarting');
   await once(wss, 'connection');
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually('the second hello', () => hellos.length === 2);
   assert.deepEqual(hellos, ['hello', 'hello']);
   assert.ok(lines.some((l) => l.includes('disconnected code=1001') && l.includes('reconnect_in_ms=')));
   wss.close();
@@ -52,8 +53,10 @@ test('keeps retrying while the server is down, then connects', async () => {
   wss.close();
   await once(wss, 'close');
   link(url);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.ok(lines.filter((l) => l.includes('connection failed') && l.includes(`:${port}`)).length >= 2);
+  await eventually(
+    'two failed attempts',
+    () => lines.filter((l) => l.includes('connection failed') && l.includes(`:${port}`)).length >= 2,
+  );
   const again = new WebSocketServer({ port, host: '127.0.0.1' });
   await once(again, 'connection');
   again.close();

@@ -5,6 +5,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { Peer, PeerEvents } from '../../src/agent/webrtc/peer.ts';
 import { whepBackend } from '../../src/agent/webrtc/whep-backend.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { freeTcpPort } from '../helpers/media.ts';
 
 /**
@@ -47,10 +48,7 @@ const OFFER = 'v=0\r\na=ice-ufrag:uf\r\na=ice-pwd:pw\r\nm=video 9 UDP/TLS/RTP/SA
 const ANSWER = 'v=0\r\ns=answer\r\n';
 const events: PeerEvents = { candidate: () => {}, connected: () => {}, failed: () => {} };
 const candidate = (n: number) => ({ candidate: `candidate:${n} 1 udp 1 10.0.0.${n} 9 typ host`, sdpMid: '0' });
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.ok(check(), 'condition not met within 2 s');
-};
+const until = (check: () => boolean) => eventually('the requests expected', check, { ms: 2_000 });
 
 function open(url = `${base}/cam/whep`, publisherWaitMs = 700): Peer {
   return whepBackend({ url: new URL(url), log: createLogger('silent'), publisherWaitMs }).open(

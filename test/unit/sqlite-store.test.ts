@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,10 +54,7 @@ describe('SqliteStore unconfirmed writes', () => {
     timed.storage('r').put('b', 1, unconfirmed);
     assert.deepEqual(onDisk('timer.db', 'r', ''), [], 'held back at first');
     // The timer commits it on its own (100 ms); polled, so a slow machine only waits longer.
-    const deadline = Date.now() + 5_000;
-    while (onDisk('timer.db', 'r', '').length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually('the timed commit', () => onDisk('timer.db', 'r', '').length > 0);
     assert.deepEqual(onDisk('timer.db', 'r', ''), ['b']);
     timed.close();
   });
