@@ -1,4 +1,5 @@
 import type { TokenKey } from './auth/tokens.ts';
+import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type {
   ConnectionRoomApi,
@@ -100,10 +101,6 @@ export interface Rooms {
    * them: in-process the call runs at once and makes no promise; on Workers it is an RPC nobody awaits.
    */
   tell: { connection(id: string): OneWay<ConnectionRoomApi> };
-}
-
-export interface Clock {
-  now(): number;
 }
 
 export interface Services {

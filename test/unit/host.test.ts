@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Services } from '../../src/core/ports.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
+import { LimiterRoom } from '../../src/core/rooms/limiter-room.ts';
 import { InProcessHost } from '../../src/runtime/in-process/host.ts';
 import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
 
@@ -17,19 +18,27 @@ import { SqliteStore } from '../../src/runtime/node/sqlite.ts';
 const dir = mkdtempSync(join(tmpdir(), 'edgecam-host-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function boot(name: string) {
+/** The hosts' clock, moved by the tests (`clock.now += ms`). */
+class TestClock {
+  ms = Date.UTC(2026, 0, 1);
+  now = () => this.ms;
+}
+
+function boot(name: string, clock = new TestClock()) {
   const store = new SqliteStore(join(dir, `${name}.db`));
   const host = new InProcessHost(store);
   const services: Services = {
     config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000', MAX_SOCKETS_PER_USER: '2' }),
     log: createLogger('silent'),
     rooms: roomsVia(host.call, host.tell),
-    clock: { now: Date.now },
-    tokens: tokenKey('x'.repeat(32), 60),
+    clock,
+    tokens: tokenKey('x'.repeat(32), 60, clock),
   };
   host.start(services);
-  return { store, host, rooms: services.rooms };
+  return { store, host, rooms: services.rooms, clock };
 }
+
+const DAY_MS = 86_400_000;
 
 const registration = {
   device_id: 'cam',
@@ -55,10 +64,10 @@ describe('InProcessHost', () => {
   });
 
   test('an idle room is evicted and rebuilt from storage on next use', async () => {
-    const { host, rooms, store } = boot('evict');
+    const { host, rooms, store, clock } = boot('evict');
     assert.equal(await rooms.device('cam').register(registration), 'created');
     assert.ok(host.loadedRooms().includes('device:cam'));
-    host.evictIdle(Date.now() + 5_000);
+    host.evictIdle(clock.now() + 5_000);
     assert.ok(!host.loadedRooms().includes('device:cam'));
     assert.equal((await rooms.device('cam').info())?.name, 'Cam');
     host.shutdown('test');
@@ -67,10 +76,11 @@ describe('InProcessHost', () => {
 
   test('a room with a pending alarm is not evicted, and is woken again after a restart', async () => {
     const first = boot('alarm');
+    const { clock } = first;
     const limits = { maxFailures: 1, windowMs: 60_000, maxConcurrent: 1, maxPerMinute: 10 };
     assert.equal(await first.rooms.limiter('user:x').begin(limits), 0);
     await first.rooms.limiter('user:x').end('failure', 60_000);
-    first.host.evictIdle(Date.now() + 5_000);
+    first.host.evictIdle(clock.now() + 5_000);
     assert.ok(first.host.loadedRooms().includes('limiter:user:x'));
     first.host.shutdown('test');
     first.store.close();
@@ -80,6 +90,19 @@ describe('InProcessHost', () => {
     assert.equal((await second.rooms.limiter('user:x').begin(limits)) > 0, true);
     second.host.shutdown('test');
     second.store.close();
+  });
+
+  test('an alarm further off than one timer can wait (24.8 days) does not fire at once', async (t) => {
+    const woken = t.mock.method(LimiterRoom.prototype, 'onAlarm');
+    const { host, rooms, store } = boot('far-alarm');
+    const limits = { maxFailures: 5, windowMs: 40 * DAY_MS, maxConcurrent: 1, maxPerMinute: 10 };
+    assert.equal(await rooms.limiter('user:x').begin(limits), 0);
+    await rooms.limiter('user:x').end('failure', 40 * DAY_MS);
+    // Nothing to await: the wrong outcome is a timer firing within a millisecond.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(woken.mock.callCount(), 0);
+    host.shutdown('test');
+    store.close();
   });
 
   test('a connection room leaves memory when its socket closes, not at the idle sweep', () => {
@@ -119,11 +142,11 @@ describe('InProcessHost', () => {
   });
 
   test('a stub keeps the room it reached while the room is in memory, and lets go of it on eviction', async () => {
-    const { host, rooms, store } = boot('route');
+    const { host, rooms, store, clock } = boot('route');
     const routed = (stub: unknown) => (stub as { route?: { hosted?: unknown } }).route?.hosted !== undefined;
     await rooms.device('cam').register(registration);
     assert.ok(routed(rooms.device('cam')), 'the host kept the entry on the stub');
-    host.evictIdle(Date.now() + 5_000);
+    host.evictIdle(clock.now() + 5_000);
     assert.ok(!routed(rooms.device('cam')), 'an evicted room is not kept alive by its stub');
     assert.equal((await rooms.device('cam').info())?.name, 'Cam');
     assert.ok(host.loadedRooms().includes('device:cam'), 'the call reached the room rebuilt in the host, not the evicted one');
@@ -146,14 +169,17 @@ describe('InProcessHost', () => {
   });
 
   test('a call through a stub that kept its room counts as use: the room is not evicted as idle', async () => {
-    const { host, rooms, store } = boot('used');
+    const { host, rooms, store, clock } = boot('used');
     await rooms.device('cam').register(registration);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const calledAt = Date.now();
+    clock.ms += 900;
     await rooms.device('cam').info();
-    // ROOM_IDLE_S is 1: this sweep drops rooms unused since 50 ms before the call.
-    host.evictIdle(calledAt + 1_000 - 50);
+    clock.ms += 900;
+    // ROOM_IDLE_S is 1: rooms unused for a second go; this one was used 900 ms ago, its registration 1.8 s ago.
+    host.evictIdle(clock.now());
     assert.ok(host.loadedRooms().includes('device:cam'));
+    clock.ms += 200;
+    host.evictIdle(clock.now());
+    assert.ok(!host.loadedRooms().includes('device:cam'), 'and once it has been idle a second, it goes');
     host.shutdown('test');
     store.close();
   });
@@ -171,14 +197,14 @@ describe('the per-user socket cap', () => {
   const fakeSocket = { send() {}, close() {}, bufferedAmount: 0 };
 
   test('survives the eviction of the user room, and frees places whose sockets are gone', async () => {
-    const { host, rooms, store } = boot('cap');
+    const { host, rooms, store, clock } = boot('cap');
     await rooms.user('u').create({ username: 'u', role: 'viewer', devices: null }, 'password-1');
     // MAX_SOCKETS_PER_USER is 2 here: two live connections fill it.
     for (const name of ['a', 'b']) {
       host.connect(`connection:${name}`, name, fakeSocket, { path: '/ws/viewer', clientAddress: 'test' });
       assert.equal((await rooms.user('u').openSocket(name, null)).ok, true);
     }
-    host.evictIdle(Date.now() + 5_000);
+    host.evictIdle(clock.now() + 5_000);
     assert.ok(!host.loadedRooms().includes('user:u'), 'the user room was evicted');
     assert.deepEqual(await rooms.user('u').openSocket('c', null), { ok: false, reason: 'too_many_sockets' });
 

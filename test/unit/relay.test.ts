@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { hashDeviceKey } from '../../src/core/auth/device-key.ts';
 import { signUserToken, tokenKey } from '../../src/core/auth/tokens.ts';
+import { systemClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
 import type { Services } from '../../src/core/ports.ts';
@@ -93,8 +94,8 @@ async function watching(name: string, now: boolean) {
         host.call(id, target, args, address).catch(() => {});
       },
     ),
-    clock: { now: Date.now },
-    tokens: tokenKey('x'.repeat(32), 60),
+    clock: systemClock,
+    tokens: tokenKey('x'.repeat(32), 60, systemClock),
   };
   host.start(services);
   const { rooms } = services;

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { ISSUER, signUserToken, tokenKey, USER_AUDIENCE, verifyUserToken } from '../../src/core/auth/tokens.ts';
+import { systemClock } from '../../src/core/clock.ts';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
-const key = tokenKey(SECRET, 3600);
+const key = tokenKey(SECRET, 3600, systemClock);
 const secretBytes = new TextEncoder().encode(SECRET);
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -51,7 +52,7 @@ describe('signUserToken / verifyUserToken', () => {
   });
 
   test('a token signed with another secret is rejected', async () => {
-    const other = tokenKey('another-secret-that-is-also-32-bytes-long!', 3600);
+    const other = tokenKey('another-secret-that-is-also-32-bytes-long!', 3600, systemClock);
     const token = await signUserToken(other, { sub: 'alice', role: 'admin' }, now());
     assert.equal(await verifyUserToken(key, token), null);
   });
@@ -59,6 +60,18 @@ describe('signUserToken / verifyUserToken', () => {
   test('an expired token is rejected', async () => {
     const token = await signUserToken(key, { sub: 'alice', role: 'admin' }, now() - 10 * 3600);
     assert.equal(await verifyUserToken(key, token), null);
+  });
+
+  test("expiry and issue time are judged by the key's clock, remembered tokens too", async () => {
+    let nowMs = Date.UTC(2030, 0, 1);
+    const moved = tokenKey(SECRET, 3600, { now: () => nowMs }, 10);
+    const token = await signUserToken(moved, { sub: 'alice', role: 'admin' }, nowMs / 1000);
+    nowMs -= 120_000;
+    assert.equal(await verifyUserToken(moved, token), null, 'issued two minutes ahead of this clock');
+    nowMs += 120_000 + 3599_000;
+    assert.deepEqual(await verifyUserToken(moved, token), { sub: 'alice', role: 'admin', gen: '' });
+    nowMs += 2_000;
+    assert.equal(await verifyUserToken(moved, token), null, 'expired, though remembered a moment ago');
   });
 
   test('an unsigned token with alg none is rejected', async () => {
@@ -97,7 +110,7 @@ describe('signUserToken / verifyUserToken', () => {
 
 describe('verifyUserToken with remembered tokens', () => {
   test('a token verified once verifies again from the cache with the same claims', async () => {
-    const cached = tokenKey(SECRET, 3600, 10);
+    const cached = tokenKey(SECRET, 3600, systemClock, 10);
     const token = await signUserToken(cached, { sub: 'alice', role: 'operator' }, now());
     assert.deepEqual(await verifyUserToken(cached, token), { sub: 'alice', role: 'operator', gen: '' });
     assert.equal(cached.verified.size, 1);
@@ -105,13 +118,13 @@ describe('verifyUserToken with remembered tokens', () => {
   });
 
   test('a rejected token is never remembered', async () => {
-    const cached = tokenKey(SECRET, 3600, 10);
+    const cached = tokenKey(SECRET, 3600, systemClock, 10);
     assert.equal(await verifyUserToken(cached, await craft({ aud: 'edgecam:device' })), null);
     assert.equal(cached.verified.size, 0);
   });
 
   test('a token that differs from a remembered one in its signature is still rejected', async () => {
-    const cached = tokenKey(SECRET, 3600, 10);
+    const cached = tokenKey(SECRET, 3600, systemClock, 10);
     const token = await signUserToken(cached, { sub: 'alice', role: 'admin' }, now());
     await verifyUserToken(cached, token);
     const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'AB' : 'AA'}`;

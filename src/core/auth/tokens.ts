@@ -1,5 +1,6 @@
 import { jwtVerify, SignJWT } from 'jose';
 import * as v from 'valibot';
+import type { Clock } from '../clock.ts';
 import { utf8 } from '../crypto.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
@@ -29,12 +30,14 @@ export type UserClaims = v.InferOutput<typeof Claims>;
 export interface TokenKey {
   key: Uint8Array<ArrayBuffer>;
   ttlS: number;
+  /** What `exp` and `iat` are checked against. */
+  clock: Clock;
   verified: VerifiedTokens<UserClaims>;
 }
 
 /** `cacheSize`: how many verified tokens are remembered (TOKEN_CACHE_SIZE; 0 verifies every time). */
-export function tokenKey(secret: string, ttlS: number, cacheSize = 1000): TokenKey {
-  return { key: utf8(secret), ttlS, verified: new VerifiedTokens(cacheSize) };
+export function tokenKey(secret: string, ttlS: number, clock: Clock, cacheSize = 1000): TokenKey {
+  return { key: utf8(secret), ttlS, clock, verified: new VerifiedTokens(cacheSize) };
 }
 
 export async function signUserToken(k: TokenKey, claims: v.InferInput<typeof Claims>, nowS: number): Promise<string> {
@@ -53,10 +56,12 @@ export async function signUserToken(k: TokenKey, claims: v.InferInput<typeof Cla
  * or living longer than this server issues them. Verified tokens are remembered until their `exp`.
  */
 export async function verifyUserToken(k: TokenKey, token: string): Promise<UserClaims | null> {
-  const known = k.verified.get(token, Math.floor(Date.now() / 1000));
+  const now = k.clock.now();
+  const known = k.verified.get(token, Math.floor(now / 1000));
   if (known) return known;
   try {
     const { payload } = await jwtVerify(token, k.key, {
+      currentDate: new Date(now),
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: USER_AUDIENCE,
@@ -66,7 +71,7 @@ export async function verifyUserToken(k: TokenKey, token: string): Promise<UserC
     // A token this server would never issue: from the future, or living longer than TOKEN_TTL_S.
     const iat = payload.iat as number;
     const exp = payload.exp as number;
-    if (iat > Date.now() / 1000 + CLOCK_SKEW_S || exp - iat > k.ttlS) return null;
+    if (iat > now / 1000 + CLOCK_SKEW_S || exp - iat > k.ttlS) return null;
     const claims = v.safeParse(Claims, payload);
     if (!claims.success) return null;
     k.verified.remember(token, claims.output, payload.exp as number);

@@ -215,7 +215,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
       return c.json({ error: 'Device already exists', device_id: entry.device_id }, 409);
     await rooms.registry(shardOf(entry.device_id)).add(entry.device_id);
     const key = newDeviceKey();
-    const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date().toISOString() };
+    const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date(services.clock.now()).toISOString() };
     const device = rooms.device(entry.device_id);
     if ((await device.register(registration)) === 'exists') {
       await device.unregister();

@@ -129,7 +129,10 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
   deliverState(message: string, deviceId: string, changes: State, seq: number): boolean {
     const socket = this.socket();
     if (!socket || this.ended) return false;
-    this.outbox ??= new StateOutbox(this.services.config.stateHighWaterBytes, renderState);
+    this.outbox ??= new StateOutbox(this.services.config.stateHighWaterBytes, (state, seq, device) =>
+      // A merged change, as the subscribers' channel renders one (device/subscribers.ts).
+      stateFrame(this.services.clock, device, state, seq, false),
+    );
     this.outbox.send(socket, deviceId, changes, seq, message);
     return true;
   }
@@ -204,7 +207,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
   }
 
   fail(socket: Connection, code: ErrorCode, message: string, requestId?: string, extra?: object): void {
-    socket.send(errorFrame(code, message, requestId, extra));
+    socket.send(errorFrame(this.services.clock, code, message, requestId, extra));
   }
 
   armHeartbeat(): void {
@@ -260,9 +263,4 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
       this.services.log.error('call from connection failed', { conn: this.name, error: errorText(error) });
     return this.failureLogger;
   }
-}
-
-/** A merged change, as the subscribers' channel renders one (device/subscribers.ts). */
-function renderState(state: State, seq: number, device: string): string {
-  return stateFrame(device, state, seq, false);
 }

@@ -310,7 +310,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   private statusFrame(): string {
     const info = this.describe();
-    return frame('device_status', { device_id: this.deviceId, online: info?.online ?? false, presence: info?.presence ?? null });
+    return frame(this.services.clock, 'device_status', {
+      device_id: this.deviceId,
+      online: info?.online ?? false,
+      presence: info?.presence ?? null,
+    });
   }
 }
 

@@ -56,7 +56,7 @@ export class UserRoom extends Room implements UserRoomApi {
     const hash = await hashPassword(password, this.services.config.passwordIterations);
     // Check again: another create may have finished while we were hashing.
     if (this.record()) return 'exists';
-    this.save({ ...profile, password: hash, created_at: new Date().toISOString(), gen: randomToken(9) });
+    this.save({ ...profile, password: hash, created_at: new Date(this.services.clock.now()).toISOString(), gen: randomToken(9) });
     return 'created';
   }
 

@@ -55,7 +55,7 @@ export class WatchSessions {
     const session: Session = { viewer, user, created: this.services.clock.now(), answered: false };
     this.sessions.set(sessionId, session);
     this.host.ctx.storage.put(`session:${sessionId}`, session);
-    const request = frame('watch_request', { session_id: sessionId, user_id: user, ice_servers: deviceIce });
+    const request = frame(this.services.clock, 'watch_request', { session_id: sessionId, user_id: user, ice_servers: deviceIce });
     const delivered = await this.services.rooms.connection(link).deliver(request, { add: { session: sessionId, peer: viewer } });
     if (!delivered) {
       // The link was stale (its socket died without a close): the device is offline after all.
@@ -143,11 +143,11 @@ export class WatchSessions {
     const { rooms, log } = this.services;
     const link = this.host.deviceLink();
     if (link && opts.notifyDevice !== false) {
-      const ended = frame('watch_ended', { session_id: sessionId, reason });
+      const ended = frame(this.services.clock, 'watch_ended', { session_id: sessionId, reason });
       rooms.connection(link).deliver(ended, { remove: sessionId }).catch(this.host.logFailure);
     }
     if (opts.notifyViewer !== false) {
-      const ended = frame('watch_ended', {
+      const ended = frame(this.services.clock, 'watch_ended', {
         session_id: sessionId,
         reason,
         device_id: this.host.deviceId,

@@ -76,7 +76,9 @@ class HostedRoom implements RoomContext {
   readonly sockets = new Map<string, LocalConnection>();
   private list: LocalConnection[] | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
-  usedAt = Date.now();
+  /** When the pending alarm is due (a timer cannot wait longer than MAX_TIMER_MS in one go). */
+  alarmAt = 0;
+  usedAt: number;
   /** Cleared on eviction: a dropped room that still sets an alarm must not wake. */
   loaded = true;
   /**
@@ -92,12 +94,12 @@ class HostedRoom implements RoomContext {
     readonly services: Services,
   ) {
     this.ephemeral = isEphemeral(id);
+    this.usedAt = services.clock.now();
   }
 
   /**
    * The sockets as a list, made again after a change: reads are most of it (every relayed message finds
-   * its socket here, every broadcast walks them), and each made a Map iterator (perf, 1,000 pairs: the
-   * connection room's `relay` 133–164 of 6,233 samples, 94 with the list).
+   * its socket here, every broadcast walks them), and a Map iterator per read showed in relay profiles.
    */
   connections(): Iterable<Connection> {
     this.list ??= [...this.sockets.values()];
@@ -129,15 +131,23 @@ class HostedRoom implements RoomContext {
 
   armTimer(at: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(fireAlarm, Math.max(0, at - Date.now()), this);
+    this.alarmAt = at;
+    const wait = Math.min(Math.max(0, at - this.services.clock.now()), MAX_TIMER_MS);
+    this.timer = setTimeout(fireAlarm, wait, this);
     unref(this.timer);
   }
 }
 
+/** The longest a timer waits: a longer delay fires at once (Node and Deno keep it in 32 bits). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function fireAlarm(hosted: HostedRoom): void {
+  const now = hosted.services.clock.now();
+  // An alarm further off than one timer can wait is armed again until it is due.
+  if (now < hosted.alarmAt) return hosted.armTimer(hosted.alarmAt);
   hosted.timer = undefined;
   if (!hosted.ephemeral) hosted.storage.delete(ALARM_KEY);
-  hosted.usedAt = Date.now();
+  hosted.usedAt = now;
   void dispatch.alarm(hosted.room);
 }
 
@@ -162,7 +172,7 @@ class HostedSocket implements SocketEvents {
     this.open = false;
     this.conn.closed = true;
     this.hosted.removeSocket(this.conn);
-    this.hosted.usedAt = Date.now();
+    this.hosted.usedAt = this.hosted.services.clock.now();
     dispatch.close(this.hosted.room, this.conn, code, reason);
     // A connection room lives exactly as long as its socket. Kept until the idle sweep, each one held
     // its dead socket's object graph for ROOM_IDLE_S (hundreds of MB after 10,000 sockets closed).
@@ -172,17 +182,16 @@ class HostedSocket implements SocketEvents {
 
 export class InProcessHost {
   private readonly entries = new Map<string, HostedRoom>();
-  private readonly sweeper: ReturnType<typeof setInterval>;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
   private services!: Services;
 
-  constructor(private readonly store: HostStore) {
-    this.sweeper = setInterval(() => this.evictIdle(Date.now()), 5_000);
-    unref(this.sweeper);
-  }
+  constructor(private readonly store: HostStore) {}
 
   /** Services reference the host (rooms call each other through it), so they are attached after. */
   start(services: Services): void {
     this.services = services;
+    this.sweeper = setInterval(() => this.evictIdle(services.clock.now()), 5_000);
+    unref(this.sweeper);
     // Alarms outlive restarts, as on Durable Objects: wake every room that had one pending.
     for (const id of this.store.roomsWithAlarms()) this.entry(id);
   }
@@ -247,14 +256,14 @@ export class InProcessHost {
 
   /**
    * The entry of the room `address` calls, kept on the address while the room stays in memory: a
-   * relay calls the same rooms many thousand times a second, each time looking it up in a map of every
-   * room in memory (perf, 1,000 pairs: 89 of the server's 6,233 samples; 36 with the entry kept).
+   * relay calls the same rooms many thousand times a second, and would otherwise look each up in a map
+   * of every room in memory.
    */
   private routeOf(id: string, address: RoomAddress | undefined): HostedRoom {
     const kept = (address?.route as Route | undefined)?.hosted;
     if (kept) {
       // A room with a socket is never evicted, and its last close stamps it: no clock read per relay.
-      if (kept.sockets.size === 0) kept.usedAt = Date.now();
+      if (kept.sockets.size === 0) kept.usedAt = this.services.clock.now();
       return kept;
     }
     const hosted = this.entry(id);
@@ -265,7 +274,7 @@ export class InProcessHost {
   private entry(id: string): HostedRoom {
     let hosted = this.entries.get(id);
     if (hosted) {
-      hosted.usedAt = Date.now();
+      hosted.usedAt = this.services.clock.now();
       return hosted;
     }
     hosted = new HostedRoom(id, isEphemeral(id) ? memoryStorage() : this.store.storage(id), this.services);

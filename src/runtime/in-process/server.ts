@@ -1,4 +1,5 @@
 import { tokenKey } from '../../core/auth/tokens.ts';
+import { systemClock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { type AppOptions, createApp } from '../../core/http/app.ts';
 import type { Logger } from '../../core/log.ts';
@@ -28,8 +29,8 @@ export async function createLocalServer(opts: LocalServerOptions) {
     config: opts.config,
     log: opts.log,
     rooms: roomsVia(host.call, host.tell),
-    clock: { now: Date.now },
-    tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS, opts.config.tokenCacheSize),
+    clock: systemClock,
+    tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS, systemClock, opts.config.tokenCacheSize),
   };
   host.start(services);
   const staticFiles = loadStaticFiles();
@@ -39,7 +40,7 @@ export async function createLocalServer(opts: LocalServerOptions) {
     services,
     runtime: opts.runtime,
     version: opts.version,
-    startedAt: Date.now(),
+    startedAt: services.clock.now(),
     upgrade: opts.upgrade,
     clientAddress: opts.clientAddress,
     socketsOpen: () => host.socketCount(),

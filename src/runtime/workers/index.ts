@@ -27,7 +27,7 @@ function buildWorker(env: Env): Worker {
     services,
     runtime: 'workerd',
     version: VERSION,
-    startedAt: Date.now(),
+    startedAt: services.clock.now(),
     // Cloudflare tells who connected; behind a proxy of yours, TRUST_PROXY applies as everywhere.
     clientAddress: (c) => c.req.header('cf-connecting-ip') || 'unknown',
     // Each isolate sees only a share of the sockets, so there is no count to give.

@@ -1,4 +1,5 @@
 import { tokenKey } from '../../core/auth/tokens.ts';
+import { systemClock } from '../../core/clock.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger, errorText } from '../../core/log.ts';
 import type { Services } from '../../core/ports.ts';
@@ -44,7 +45,7 @@ export function createServices(env: Env, host: 'worker' | 'durable-object'): Ser
         log.error('one-way call failed', { room: id, method, error: errorText(error) }),
       );
     }),
-    clock: { now: Date.now },
-    tokens: tokenKey(config.jwtSecret, config.tokenTtlS, config.tokenCacheSize),
+    clock: systemClock,
+    tokens: tokenKey(config.jwtSecret, config.tokenTtlS, systemClock, config.tokenCacheSize),
   };
 }

@@ -1,4 +1,5 @@
 import { backoffDelay } from '../../client/backoff.ts';
+import { systemClock } from '../../core/clock.ts';
 import { Close } from '../../core/codes.ts';
 import { frame } from '../../core/envelope/frame.ts';
 
@@ -81,7 +82,7 @@ export class DeviceLink {
 
   send(type: string, payload: Record<string, unknown>, requestId?: string): void {
     if (this.socket?.readyState !== WebSocket.OPEN) return;
-    this.socket.send(frame(type, payload, requestId));
+    this.socket.send(frame(systemClock, type, payload, requestId));
   }
 
   stop(): void {

@@ -35,9 +35,11 @@ export async function deviceHello(room: EnvelopeRoom, socket: Connection<SocketS
   room.update(socket, { device: device_id });
   room.leaseRenewed();
   room.armHeartbeat();
-  socket.send(frame('hello_ack', { device_id, server_time: new Date(clock.now()).toISOString() }, message.request_id));
+  socket.send(
+    frame(room.services.clock, 'hello_ack', { device_id, server_time: new Date(clock.now()).toISOString() }, message.request_id),
+  );
   // The device gets its full desired state on every (re)connect, right after hello_ack.
-  socket.send(frame('settings', { settings: result.settings, seq: result.seq, snapshot: true }));
+  socket.send(frame(room.services.clock, 'settings', { settings: result.settings, seq: result.seq, snapshot: true }));
 }
 
 export async function viewerHello(room: EnvelopeRoom, socket: Connection<SocketState>, message: Envelope): Promise<void> {
@@ -70,5 +72,5 @@ export async function viewerHello(room: EnvelopeRoom, socket: Connection<SocketS
     max_subscriptions: config.maxSubscriptionsPerSocket,
     max_watches: config.maxWatchesPerSocket,
   };
-  socket.send(frame('hello_ack', ack, message.request_id));
+  socket.send(frame(room.services.clock, 'hello_ack', ack, message.request_id));
 }

@@ -31,7 +31,7 @@ const kind = <S extends v.GenericSchema>(entry: MessageKind<S>) => entry as unkn
 
 function heartbeat(room: EnvelopeRoom, socket: Connection<SocketState>, _: unknown, message: Envelope): void {
   room.touchDevice(socket);
-  socket.send(frame('heartbeat_ack', {}, message.request_id));
+  socket.send(frame(room.services.clock, 'heartbeat_ack', {}, message.request_id));
 }
 
 /** A Map, not an object: a type like `constructor` or `__proto__` finds nothing. */

@@ -60,7 +60,7 @@ export async function subscribe(
     (ok ? subscribed : notFound).push(deviceId);
   }
   room.update(socket, { subscriptions: [...new Set([...socket.state.subscriptions, ...subscribed])] });
-  socket.send(frame('subscribed', { device_ids: subscribed, not_found: notFound }, message.request_id));
+  socket.send(frame(room.services.clock, 'subscribed', { device_ids: subscribed, not_found: notFound }, message.request_id));
 }
 
 export function unsubscribe(
@@ -76,7 +76,7 @@ export function unsubscribe(
   }
   const gone = new Set(payload.device_ids);
   room.update(socket, { subscriptions: socket.state.subscriptions.filter((id) => !gone.has(id)) });
-  socket.send(frame('unsubscribed', { device_ids: payload.device_ids }, message.request_id));
+  socket.send(frame(room.services.clock, 'unsubscribed', { device_ids: payload.device_ids }, message.request_id));
 }
 
 export async function stateGet(
@@ -95,7 +95,7 @@ export async function stateGet(
   const body = catchUp.snapshot
     ? { device_id: deviceId, seq: catchUp.seq, snapshot: true, state: catchUp.state }
     : { device_id: deviceId, seq: catchUp.seq, snapshot: false, changes: catchUp.changes };
-  socket.send(frame('state', body, message.request_id));
+  socket.send(frame(room.services.clock, 'state', body, message.request_id));
 }
 
 export async function stateSet(
@@ -116,5 +116,7 @@ export async function stateSet(
       : null;
   if (!result) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
   if (!result.ok) return failState(room, socket, result.error, message.request_id);
-  socket.send(frame('state_ack', { device_id: deviceId, seq: result.seq, state: result.applied }, message.request_id));
+  socket.send(
+    frame(room.services.clock, 'state_ack', { device_id: deviceId, seq: result.seq, state: result.applied }, message.request_id),
+  );
 }

@@ -45,7 +45,7 @@ export async function watchRequest(
   const sessions = new Map(socket.state.sessions).set(result.session_id, newSession(deviceId, result.link));
   room.update(socket, { sessions, subscriptions });
   const ready = { session_id: result.session_id, device_id: deviceId, ice_servers: result.ice_servers };
-  socket.send(frame('watch_ready', ready, message.request_id));
+  socket.send(frame(room.services.clock, 'watch_ready', ready, message.request_id));
 }
 
 const REFUSALS: Record<Extract<WatchResult, { ok: false }>['reason'], [ErrorCode, string]> = {
@@ -74,7 +74,7 @@ export function signal(
   if (!session) return room.fail(socket, 'session_not_found', ErrorText.sessionNotFound, message.request_id);
   const { rooms } = room.services;
   session[peerStub] ??= rooms.tell.connection(session.peer);
-  session[peerStub].relay(room.name, sessionId, session.device, frame(message.type, payload));
+  session[peerStub].relay(room.name, sessionId, session.device, frame(room.services.clock, message.type, payload));
   if (message.type === 'signal_answer' && socket.state.role === 'device') {
     rooms.device(session.device).answered(room.name, sessionId).catch(room.logFailure);
   }
@@ -98,9 +98,9 @@ export function endWatch(
   const device = room.services.rooms.device(session.device);
   if (state.role === 'device') {
     device.endFromDevice(room.name, sessionId, payload.message).catch(room.logFailure);
-    return socket.send(frame('watch_ended', { session_id: sessionId, reason: 'error' }, message.request_id));
+    return socket.send(frame(room.services.clock, 'watch_ended', { session_id: sessionId, reason: 'error' }, message.request_id));
   }
   device.endWatch(room.name, sessionId).catch(room.logFailure);
   const ended = { session_id: sessionId, device_id: session.device, reason: 'user_ended' };
-  socket.send(frame('watch_ended', ended, message.request_id));
+  socket.send(frame(room.services.clock, 'watch_ended', ended, message.request_id));
 }

@@ -104,15 +104,17 @@ export class DeviceLink implements ChangeChannel {
   /** A change from anyone but the device reaches it as `settings`; its own report needs no echo. */
   publish(changes: State, seq: number, actor: Actor, requestId?: string): void {
     if (actor.kind === 'device') return;
-    this.send(frame('settings', { settings: changes, seq, ...(requestId ? { request_id: requestId } : {}) }));
+    this.send(
+      frame(this.ctx.services.clock, 'settings', { settings: changes, seq, ...(requestId ? { request_id: requestId } : {}) }),
+    );
   }
 
   command(command: CommandType, requestId: string): boolean {
-    return this.send(frame('command', { command: commandNames[command], request_id: requestId }));
+    return this.send(frame(this.ctx.services.clock, 'command', { command: commandNames[command], request_id: requestId }));
   }
 
   trigger(name: string): void {
-    this.send(frame('command', { command: name, request_id: crypto.randomUUID() }));
+    this.send(frame(this.ctx.services.clock, 'command', { command: name, request_id: crypto.randomUUID() }));
   }
 
   private get rooms() {

@@ -35,10 +35,12 @@ export class Subscribers implements ChangeChannel {
       this.ctx.storage.put(`sub:${conn}`, 1);
     }
     if (catchUp.snapshot) {
-      target.deliver(stateFrame(this.deviceId, catchUp.state, catchUp.seq, true)).catch(this.logFailure);
+      target.deliver(stateFrame(this.ctx.services.clock, this.deviceId, catchUp.state, catchUp.seq, true)).catch(this.logFailure);
     } else {
       for (const entry of catchUp.changes)
-        target.deliver(stateFrame(this.deviceId, entry.changes, entry.seq, false)).catch(this.logFailure);
+        target
+          .deliver(stateFrame(this.ctx.services.clock, this.deviceId, entry.changes, entry.seq, false))
+          .catch(this.logFailure);
     }
     target.deliver(status).catch(this.logFailure);
   }
@@ -54,7 +56,7 @@ export class Subscribers implements ChangeChannel {
 
   /** A change, rendered once, to every subscriber; one whose socket is gone is dropped. */
   publish(changes: State, seq: number): void {
-    const message = stateFrame(this.deviceId, changes, seq, false);
+    const message = stateFrame(this.ctx.services.clock, this.deviceId, changes, seq, false);
     for (const [conn, target] of this.targets) {
       target.deliverState(message, this.deviceId, changes, seq).then((ok) => ok || this.remove(conn), this.logFailure);
     }
