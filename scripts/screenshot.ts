@@ -2,7 +2,7 @@
 // the panel watching it — taken in headless Chromium the same way the browser tests run.
 import { join } from 'node:path';
 import { launchBrowser, logIn } from '../test/helpers/browser.ts';
-import { api, login, registerDevice } from '../test/helpers/client.ts';
+import { api, login, registerDevice } from '../test/helpers/http.ts';
 import { ADMIN_PASSWORD, startServer } from '../test/helpers/server.ts';
 
 const docs = join(import.meta.dirname, '..', 'docs');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command, type CommandType, decodeStatus, encodeCommand, type Settings } from '../../src/core/camera/codec.ts';
 import { type AgentProcess as Agent, runAgent, stopAgents, waitFor } from '../helpers/agent.ts';
-import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { TestSocket } from '../helpers/client.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /**

@@ -7,7 +7,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Command, encodeCommand } from '../../src/core/camera/codec.ts';
 import { type AgentProcess, openFiles, runAgent, stopAgents, waitFor } from '../helpers/agent.ts';
 import { launchBrowser, logIn, pageErrors } from '../helpers/browser.ts';
-import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { TestSocket } from '../helpers/client.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { freeRtpPort, freeTcpPort, startCoturn, type Turn, testStream } from '../helpers/media.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 import { startWhepServer, type WhepServer } from '../helpers/whep-server.ts';
@@ -178,9 +180,18 @@ describe('--webrtc rtp: the agent is the WebRTC peer', () => {
     await watchVideo(page, 2);
     await stopWatching(page);
     await waitFor('the first watch ended', () => ends(cam.agent) === 1, 5_000, cam.agent);
-    // After one watch: werift's modules are loaded and its lazy state made; what stays open is the baseline.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const baseline = openFiles(cam.agent.pid);
+    // After one watch: werift's modules are loaded and its lazy state made; what stays open once the
+    // count holds still (the first peer's sockets closed) is the baseline.
+    let last = -1;
+    const baseline = await eventually(
+      'the open files to settle',
+      () => {
+        const [before, now] = [last, openFiles(cam.agent.pid)];
+        last = now;
+        return now === before && now;
+      },
+      { everyMs: 250 },
+    );
     for (let i = 2; i <= 20; i++) {
       await watchVideo(page, 2);
       await stopWatching(page);

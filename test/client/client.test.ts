@@ -14,7 +14,8 @@ import {
   type ViewerOptions,
 } from '../../src/client/index.ts';
 import { StateCache } from '../../src/client/state-cache.ts';
-import { api, connectDevice, registerDevice } from '../helpers/client.ts';
+import { connectDevice } from '../helpers/client.ts';
+import { api, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The client SDK against the real server, with `ws` as its WebSocket. Every wait is bounded. */
@@ -317,12 +318,25 @@ describe('client SDK', () => {
   });
 
   test('close() while disconnected rejects the queue and stops retrying', async () => {
-    const v = viewer({ url: 'ws://127.0.0.1:1' });
-    const retrying = next(v, 'close', (e) => e.reconnecting);
-    await retrying;
+    let attempts = 0;
+    class CountedWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        attempts++;
+      }
+    }
+    const v = viewer({ url: 'ws://127.0.0.1:1', WebSocket: CountedWebSocket });
+    // Two failed attempts: it is retrying.
+    await next(v, 'close', (e) => e.reconnecting);
+    await next(v, 'close', (e) => e.reconnecting);
     const queued = v.fetchState('cam-1');
     v.close();
     await expectError(queued, 'closed');
+    const tried = attempts;
+    // Proving nothing happens: twice the longest retry delay, and no attempt more.
+    await new Promise((resolve) => setTimeout(resolve, fast.maxMs * 2));
+    assert.equal(attempts, tried, 'a closed client tried to connect again');
+    assert.equal(v.connected, false);
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { TestSocket } from '../helpers/client.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** Seed 002's /api/v1 protocol, driven with the seed's own examples, expecting the seed's answers. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connectDevice, connectViewer, login, registerDevice } from '../helpers/client.ts';
+import { connectDevice, connectViewer } from '../helpers/client.ts';
+import { login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /** A reader that stops reading is cut off (1013) before its backlog grows the server's memory. */

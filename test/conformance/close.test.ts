@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connectViewer, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectViewer, TestSocket } from '../helpers/client.ts';
+import { login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /**

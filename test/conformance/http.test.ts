@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { api, connectDevice, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, TestSocket } from '../helpers/client.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, currentTarget, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The HTTP API: login and JWTs, users and roles, the device registry. */

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, unsupported } from '../helpers/server.ts';
 
 /** First start, restarts, kill -9 and graceful shutdown: nothing acknowledged is lost. */

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /** Every limit of the spec, against a server with small limits so each is quick to reach. */
@@ -96,7 +97,8 @@ describe('socket limits', () => {
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     const ended = new Promise((resolve) => socket.once('close', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually('the 101 Switching Protocols', () => Buffer.concat(received).includes('\r\n\r\n'));
+    assert.match(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 101 /);
     const header = Buffer.alloc(14);
     header[0] = 0x81; // FIN, text
     header[1] = 0x80 | 127; // masked, 64-bit length

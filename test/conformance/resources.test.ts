@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Command, decodeStatus, encodeCommand } from '../../src/core/camera/codec.ts';
-import { api, connectViewer, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectViewer, TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { rssBytes, startServer, type TestServer, unsupported } from '../helpers/server.ts';
 
 /**

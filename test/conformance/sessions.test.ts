@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, connectDevice, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /** Seed 003's envelope protocol on /ws/device and /ws/viewer: hello, heartbeat, watch sessions, relay. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, login, registerDevice } from '../helpers/client.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** One camera state behind every protocol: HTTP, /api/v1, the envelope extensions, the device. */

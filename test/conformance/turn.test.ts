@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { connectDevice, connectViewer, login, registerDevice } from '../helpers/client.ts';
+import { connectDevice, connectViewer } from '../helpers/client.ts';
+import { login, registerDevice } from '../helpers/http.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 /** TURN REST credentials, checked the way coturn's use-auth-secret checks them. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, logIn, openPanel as openPanelAs, pageErrors } from '../helpers/browser.ts';
-import { api, connectDevice, connectViewer, createUser, login, registerDevice } from '../helpers/client.ts';
+import { connectDevice, connectViewer } from '../helpers/client.ts';
+import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The control panel in headless Chromium against the real Node server: list, controls, live sync. */
@@ -109,7 +110,10 @@ describe('the web panel', () => {
   test('logging out mid-drag shows no error for the value still waiting to go out', async () => {
     await registerDevice(server.url, admin, 'logout-cam');
     const { context, page, errors } = await openPanel();
+    // The page's timers run only when the test says so: the throttle's interval passes at will.
+    await page.clock.install();
     await page.goto(`${server.url}/#/devices/logout-cam`);
+    await page.reload();
     await page.waitForSelector('[data-key="contrast"]');
     // Two values in one burst (the first goes out, the second waits for the throttle's interval), and
     // Log out in the same task, so the second is still waiting whatever the machine's speed.
@@ -122,7 +126,9 @@ describe('the web panel', () => {
       for (const button of document.querySelectorAll('button')) if (button.textContent === 'Log out') button.click();
     });
     await page.waitForSelector('input[name="username"]');
-    await page.waitForTimeout(500);
+    // The waiting value goes out now; the viewer it would use is closed, which refuses it at once.
+    await page.clock.runFor(1_000);
+    assert.equal(await page.evaluate(() => new Promise((resolve) => queueMicrotask(() => resolve('flushed')))), 'flushed');
     // allInnerTexts does not wait for an element: none, and the answer is at once.
     assert.deepEqual(await page.locator('.notice.error').allInnerTexts(), []);
     assert.deepEqual(errors, []);

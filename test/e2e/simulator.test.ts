@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import protobuf from 'protobufjs';
 import { launchBrowser, logIn, openPanel, pageErrors } from '../helpers/browser.ts';
-import { api, connectDevice, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { connectDevice, TestSocket } from '../helpers/client.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
 /** The simulator as a camera, watched from the panel over real WebRTC, and the admin pages, in Chromium. */

@@ -1,5 +1,5 @@
+import { afterEach, beforeEach } from 'node:test';
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD } from './server.ts';
 
 /** Real WebSocket and HTTP clients for the conformance suite. Waits are on events, each bounded. */
 
@@ -19,6 +19,7 @@ export class TestSocket {
 
   constructor(url: string, options?: WebSocket.ClientOptions) {
     this.ws = new WebSocket(url, options);
+    openedByTest?.add(this);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
@@ -91,59 +92,19 @@ export class TestSocket {
   }
 }
 
-export async function api(
-  base: string,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON came back and assert on it.
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const init = {
-    method,
-    headers,
-    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
-  };
-  const response = await fetch(base + path, init).catch((error: Error & { cause?: { code?: string } }) => {
-    // workerd closes a keep-alive connection idle for 5 s; fetch may reuse it in that instant and fail
-    // before the request was read (cloudflare/workers-sdk#14641). Once more, on a new connection.
-    if (!['UND_ERR_SOCKET', 'ECONNRESET'].includes(error.cause?.code ?? '')) throw error;
-    return fetch(base + path, init);
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {}
-  return { status: response.status, body, headers: response.headers };
-}
-
-export async function login(base: string, username = 'admin', password = ADMIN_PASSWORD): Promise<string> {
-  const res = await api(base, 'POST', '/api/login', { body: { username, password } });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.token;
-}
-
-export async function registerDevice(base: string, adminToken: string, deviceId: string): Promise<string> {
-  const res = await api(base, 'POST', '/api/devices', { token: adminToken, body: { device_id: deviceId } });
-  if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.key;
-}
-
-export async function createUser(
-  base: string,
-  adminToken: string,
-  username: string,
-  role: 'admin' | 'operator' | 'viewer',
-  devices?: string[],
-): Promise<string> {
-  const password = `${username}-password`;
-  const res = await api(base, 'POST', '/api/users', { token: adminToken, body: { username, password, role, devices } });
-  if (res.status !== 201) throw new Error(`user creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return login(base, username, password);
-}
+/**
+ * The sockets the running test opened, closed by its cleanup even when an assertion failed first: a
+ * socket left open would hold its server-side room (and the per-user socket places) into later tests.
+ * Sockets opened outside a test (in a `before` hook, shared by several) are the hook's to close.
+ */
+let openedByTest: Set<TestSocket> | undefined;
+beforeEach(() => {
+  openedByTest = new Set();
+});
+afterEach(() => {
+  for (const socket of openedByTest ?? []) if (socket.ws.readyState !== WebSocket.CLOSED) socket.ws.terminate();
+  openedByTest = undefined;
+});
 
 /** A device connected on /ws/device, past hello_ack. */
 export async function connectDevice(wsUrl: string, deviceId: string, key: string): Promise<TestSocket> {

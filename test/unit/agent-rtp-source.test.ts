@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { after, test } from 'node:test';
 import { RtpSource } from '../../src/agent/webrtc/rtp-source.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { freeRtpPort } from '../helpers/media.ts';
 
 /** The RTP port the stream publishes to: real UDP on loopback. */
@@ -45,7 +46,7 @@ test('packets reach every listener; a new SSRC is flagged as a new stream; what 
   await send(source.port, Buffer.from('GET / HTTP/1.1\r\n\r\n'));
   await send(source.port, rtp(111, 2));
   await send(source.port, rtp(222, 9));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await eventually('three packets', () => seen.length >= 3);
   assert.deepEqual(seen, ['111/1 new', '111/2', '222/9 new']);
   assert.equal(await source.waitForVideo(0), true, 'at once while video flows');
   assert.deepEqual(source.stats(), { packets: 3, bytes: 48, flowing: true });
@@ -54,8 +55,15 @@ test('packets reach every listener; a new SSRC is flagged as a new stream; what 
   assert.ok(lines.some((l) => /warn ignoring UDP packets that are not RTP/.test(l)));
 
   unsubscribe();
+  // A listener still subscribed gets the next packet: by then the one that left would have had it too.
+  const next = new Promise<number>((resolve) => {
+    const stop = source.subscribe((packet) => {
+      stop();
+      resolve(packet.header.sequenceNumber);
+    });
+  });
   await send(source.port, rtp(222, 10));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(await next, 10);
   assert.equal(seen.length, 3, 'no packets after unsubscribing');
   await source.close();
 });

@@ -6,6 +6,7 @@ import { after, afterEach, test } from 'node:test';
 import { Backoff } from '../../src/agent/backoff.ts';
 import { commandStream, StreamSupervisor, simulatedStream } from '../../src/agent/stream.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /** The supervisor against real processes: each start appends "start <pid> <fps>" to a file. */
 
@@ -24,9 +25,9 @@ let n = 0;
 const single = (file: string) => `echo "start $$ $EDGECAM_FPS $EDGECAM_WIDTH $EDGECAM_BITRATE_BPS" >> ${file}; exec sleep 1000`;
 const pipeline = (file: string) => `echo "start $$ $EDGECAM_FPS $EDGECAM_WIDTH" >> ${file}; sleep 1000 | sleep 1000`;
 
-function setup(script = single) {
+function setup(script = single, logger = log) {
   const file = join(dir, `starts-${n++}.log`);
-  const supervisor = new StreamSupervisor(commandStream(script(file)), state, log, {
+  const supervisor = new StreamSupervisor(commandStream(script(file)), state, logger, {
     backoff: new Backoff({ baseMs: 50, capMs: 200, jitter: false }),
   });
   supervisors.push(supervisor);
@@ -41,15 +42,7 @@ function setup(script = single) {
   return { supervisor, starts };
 }
 
-async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 3_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitFor = <T>(what: string, check: () => T) => eventually(what, check, { ms: 3_000, everyMs: 25 });
 
 /** True while any process of the group is alive. */
 function groupAlive(pid: number): boolean {
@@ -78,6 +71,7 @@ test('stop kills the whole pipeline, and it stays stopped', async () => {
   assert.equal(groupAlive(pid), true);
   assert.equal(await supervisor.stop(), 'stream stopped');
   assert.equal(groupAlive(pid), false, 'both halves of the pipeline are gone');
+  // Proving nothing happens: longer than the longest restart delay here (200 ms).
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(starts().length, 1);
   assert.deepEqual(supervisor.status(), { wanted: false, running: false, pid: undefined });
@@ -127,11 +121,24 @@ test('restart stops and starts it, even when it was stopped', async () => {
   assert.equal(supervisor.status().wanted, true);
 });
 
-test('a command that keeps failing is retried with growing delays', async () => {
-  const { supervisor, starts } = setup((file) => `echo "start $$" >> ${file}; exit 1`);
+test('a command that keeps failing is retried with growing delays, up to the cap', async () => {
+  const lines: string[] = [];
+  // Each start notes when it ran (ms): the gaps between them must be at least the announced delays.
+  const { supervisor, starts } = setup(
+    (file) => `echo "start $$ $(date +%s%3N)" >> ${file}; exit 1`,
+    createLogger('info', (line) => lines.push(line)),
+  );
   await supervisor.start();
-  await waitFor('several attempts', () => starts().length >= 4);
+  await waitFor('five attempts', () => starts().length >= 5);
   await supervisor.stop();
+  const delays = lines.flatMap((line) => /stream restarting in_ms=(\d+)/.exec(line)?.[1] ?? []).map(Number);
+  // Backoff here: 50 ms doubling to 200 ms, no jitter.
+  assert.deepEqual(delays.slice(0, 4), [50, 100, 200, 200]);
+  const at = starts().map((line) => Number(line[1]));
+  for (let i = 0; i < 4; i++) {
+    const gap = (at[i + 1] as number) - (at[i] as number);
+    assert.ok(gap >= (delays[i] as number) - 5, `start ${i + 2} came ${gap} ms after start ${i + 1}, not after ${delays[i]} ms`);
+  }
 });
 
 test('the simulated stream needs no process and stops on request', async () => {

@@ -50,11 +50,8 @@ const events: PeerEvents = { candidate: () => {}, connected: () => {}, failed: (
 const candidate = (n: number) => ({ candidate: `candidate:${n} 1 udp 1 10.0.0.${n} 9 typ host`, sdpMid: '0' });
 const until = (check: () => boolean) => eventually('the requests expected', check, { ms: 2_000 });
 
-function open(url = `${base}/cam/whep`, publisherWaitMs = 700): Peer {
-  return whepBackend({ url: new URL(url), log: createLogger('silent'), publisherWaitMs }).open(
-    { session: 's', user: 'alice', iceServers: [] },
-    events,
-  );
+function open(url = `${base}/cam/whep`, publisherWaitMs = 700, log = createLogger('silent')): Peer {
+  return whepBackend({ url: new URL(url), log, publisherWaitMs }).open({ session: 's', user: 'alice', iceServers: [] }, events);
 }
 
 /** As MediaMTX: 201 with a relative Location, PATCH 204, DELETE 200. */
@@ -129,6 +126,7 @@ test('as go2rtc: no Location, so nothing is PATCHed or DELETEd', async () => {
   assert.equal(await peer.answer(OFFER), ANSWER);
   peer.addCandidate(candidate(1));
   peer.close();
+  // Proving nothing happens: a DELETE or PATCH sent on close would arrive within this.
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(
     seen.map((s) => `${s.method} ${s.path}`),
@@ -141,18 +139,23 @@ test('a PATCH answered 405 stops the trickling', async () => {
     if (req.method === 'PATCH') res.writeHead(405).end();
     else mediamtx(req, res);
   };
-  const peer = open();
+  const lines: string[] = [];
+  const peer = open(
+    undefined,
+    undefined,
+    createLogger('info', (line) => lines.push(line)),
+  );
   await peer.answer(OFFER);
   peer.addCandidate(candidate(1));
-  await until(() => seen.length === 2);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually('the 405 taken in', () => lines.some((line) => line.includes('takes no trickled candidates')));
   peer.addCandidate(candidate(2));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The session is still DELETEd at the end; a second PATCH would have been sent before it.
+  peer.close();
+  await until(() => seen.some((s) => s.method === 'DELETE'));
   assert.deepEqual(
     seen.map((s) => s.method),
-    ['POST', 'PATCH'],
+    ['POST', 'PATCH', 'DELETE'],
   );
-  peer.close();
 });
 
 test('a watch that ends while the POST is on its way leaves no session behind on the server', async () => {

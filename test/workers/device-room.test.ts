@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import { Miniflare } from 'miniflare';
 import { bundleWorker, compatibilityDate } from '../../scripts/worker-bundle.ts';
 import { decodeCommand, decodeSettings } from '../../src/core/camera/codec.ts';
-import { api, login, registerDevice, TestSocket } from '../helpers/client.ts';
+import { TestSocket } from '../helpers/client.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD } from '../helpers/server.ts';
 
 /**

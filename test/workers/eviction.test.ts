@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { Miniflare } from 'miniflare';
 import { bundleWorker, compatibilityDate } from '../../scripts/worker-bundle.ts';
-import { api, connectDevice, connectViewer, login, registerDevice, type TestSocket } from '../helpers/client.ts';
+import { connectDevice, connectViewer, type TestSocket } from '../helpers/client.ts';
+import { api, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD } from '../helpers/server.ts';
 
 /**
