@@ -1,17 +1,14 @@
-import * as v from 'valibot';
-import { Close, type ErrorCode, ErrorText } from '../codes.ts';
+import { Close, type ErrorCode } from '../codes.ts';
 import type { ConnectionRoomApi, SessionChange } from '../contract.ts';
 import { errorFrame, stateFrame } from '../envelope/frame.ts';
-import { describeIssues, Envelope } from '../envelope/schema.ts';
 import { InboundLimits, InOrder } from '../inbound.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import { StateOutbox } from '../state/outbox.ts';
+import { dispatch } from './connection/dispatch.ts';
 import type { EnvelopeRoom } from './connection/envelope-room.ts';
-import { deviceHello, viewerHello } from './connection/hello.ts';
-import { MESSAGES } from './connection/messages.ts';
 import { authenticated, newSession, type Role, type SocketState, socketState } from './connection/socket-state.ts';
 
 /**
@@ -22,7 +19,7 @@ import { authenticated, newSession, type Role, type SocketState, socketState } f
  * move between Durable Objects, so it lives here and device rooms call in.
  *
  * This file is the socket's lifecycle (limits, timeouts, closing) and the calls other rooms make; what
- * each message does is in `connection/` (messages.ts is the table).
+ * each message does is in `connection/` (dispatch.ts checks a frame, messages.ts is the table).
  */
 export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeRoom {
   /** How device rooms address this room: `rooms.connection(name)`. */
@@ -83,7 +80,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
       return this.fail(socket, 'bad_message', 'Binary frames are not supported here: send JSON text frames');
     }
     this.queue ??= new InOrder<string>(
-      (text) => this.handle(socket, text),
+      (text) => dispatch(this, socket, text),
       64,
       () => this.shut(socket, Close.policy, 'Too many messages before the previous request finished'),
     );
@@ -151,53 +148,6 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
   disconnect(code: number, reason: string): void {
     const socket = this.socket();
     if (socket) this.shut(socket, code, reason);
-  }
-
-  // — the protocol: every frame is checked as an envelope, then as its type's payload —
-
-  private handle(socket: Connection<SocketState>, text: string): void | Promise<void> {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      return this.fail(socket, 'bad_json', `Malformed JSON: ${error instanceof Error ? error.message : 'cannot parse'}`);
-    }
-    const parsed = v.safeParse(Envelope, json);
-    if (!parsed.success) {
-      const requestId = (json as { request_id?: unknown } | null)?.request_id;
-      const text = `Invalid message: ${describeIssues(parsed.issues, 'message')}`;
-      return this.fail(socket, 'bad_message', text, typeof requestId === 'string' ? requestId : undefined);
-    }
-    const message = parsed.output;
-    const state = socket.state;
-    if (!authenticated(state)) {
-      if (message.type !== 'hello') {
-        this.fail(socket, 'unauthorized', ErrorText.unauthorized, message.request_id);
-        return this.shut(socket, Close.policy, 'Send hello first');
-      }
-      return this.run(socket, state.role === 'device' ? deviceHello(this, socket, message) : viewerHello(this, socket, message));
-    }
-    const kind = MESSAGES.get(message.type);
-    if (!kind) return this.fail(socket, 'unknown_type', `Unknown message type "${message.type}"`, message.request_id);
-    if (!kind.from[state.role]) {
-      const path = state.role === 'device' ? '/ws/device' : '/ws/viewer';
-      return this.fail(socket, 'not_allowed', `Message type "${message.type}" is not accepted on ${path}`, message.request_id);
-    }
-    const payload = v.safeParse(kind.schema, message.payload);
-    if (!payload.success) {
-      const text = `Invalid ${message.type}: ${describeIssues(payload.issues, 'payload')}`;
-      return this.fail(socket, 'bad_message', text, message.request_id);
-    }
-    const step = kind.handle(this, socket, payload.output, message);
-    if (step) return this.run(socket, step);
-  }
-
-  /** An async step: a failure closes this socket only; InOrder holds later frames back until it ends. */
-  private run(socket: Connection<SocketState>, step: Promise<void>): Promise<void> {
-    return step.catch((error) => {
-      this.logFailure(error);
-      this.shut(socket, Close.serverError, 'Internal server error');
-    });
   }
 
   // — what the handlers may do (EnvelopeRoom) —

@@ -1,5 +1,4 @@
-import { verifyDeviceKey } from '../auth/device-key.ts';
-import { type CommandType, stateToSettings } from '../camera/codec.ts';
+import { stateToSettings } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
 import type {
   Applied,
@@ -8,31 +7,29 @@ import type {
   DeviceRoomApi,
   DeviceStatus,
   HelloResult,
-  Profile,
   Registration,
   WatchResult,
 } from '../contract.ts';
-import { frame } from '../envelope/frame.ts';
 import { errorText } from '../log.ts';
 import type { ConnectInfo, Connection } from '../ports.ts';
 import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
-import { type Actor, validateChanges } from '../state/model.ts';
+import type { Actor } from '../state/model.ts';
 import { StateStore } from '../state/store.ts';
-import { ApiV1 } from './api-v1.ts';
-import { CameraChannel } from './camera-channel.ts';
-import type { ChangeChannel } from './device/change-channel.ts';
+import { Changes } from './device/changes.ts';
 import { DeviceLink } from './device/device-link.ts';
+import { HeldSockets } from './device/held-sockets.ts';
 import { PresenceLease } from './device/presence-lease.ts';
+import { RegistrationRecord } from './device/registration.ts';
+import { StatusView } from './device/status-view.ts';
 import { Subscribers } from './device/subscribers.ts';
 import { WatchSessions } from './watch-sessions.ts';
 
 /**
- * One device: its registration, its camera state, and everyone its changes reach. The state is
- * validated, stored, then published to each channel in turn (device/change-channel.ts): the /api/v1
- * sockets and the /ws/camera/ sockets this room holds itself, the envelope subscribers' connection
- * rooms, and the device's own /ws/device link. It also owns the device's watch sessions. Everything
- * that must survive an eviction or restart is in storage; fields are a cache rebuilt from it.
+ * One device's room: the calls other rooms and the HTTP routes make, each handed to the piece in
+ * `device/` that owns it — the registration, the state's changes and the channels they are published
+ * on, the /ws/device link and its presence lease, the sockets held here — and to the watch sessions.
+ * Everything that must survive an eviction or restart is in storage; fields are a cache rebuilt from it.
  */
 export class DeviceRoom extends Room implements DeviceRoomApi {
   readonly deviceId = this.ctx.id.slice('device:'.length);
@@ -40,43 +37,38 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   readonly logFailure = (error: unknown) => {
     this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
   };
-  private registration = this.ctx.storage.get<Registration>('registration');
+  private readonly registration = new RegistrationRecord(this.ctx);
   private readonly store = new StateStore(this.ctx.storage, this.services.config.stateLogSize);
   private readonly lease = new PresenceLease(this.ctx);
   private readonly link = new DeviceLink(this.ctx, this.lease, this.logFailure);
   private readonly subscribers = new Subscribers(this.ctx, this.deviceId, this.logFailure);
   private readonly sessions = new WatchSessions(this);
-  private readonly apiV1 = new ApiV1(
+  private readonly held = new HeldSockets(
+    this.ctx,
     {
       deviceId: this.deviceId,
       services: this.services,
       state: () => this.store.state,
       catchUp: (since) => this.store.since(since),
-      apply: (actor, input) => this.applyChanges(actor, input) ?? UNREGISTERED,
-    },
-    () => this.sockets('api-v1'),
-  );
-  private readonly camera = new CameraChannel(
-    {
-      deviceId: this.deviceId,
-      services: this.services,
-      state: () => this.store.state,
-      apply: (actor, input, requestId) => this.applyChanges(actor, input, requestId) ?? UNREGISTERED,
-      command: (command, requestId) => this.command(command, requestId),
+      apply: (actor, input, requestId?: string) => this.applyChanges(actor, input, requestId) ?? UNREGISTERED,
+      command: (command, requestId) => this.held.camera.sendCommand(command, requestId) || this.link.command(command, requestId),
       online: () => this.online(),
       presenceChanged: () => {
         this.lease.renew();
         this.publishStatus();
       },
     },
-    () => this.sockets('camera'),
+    this.logFailure,
   );
-  /** Where every change goes, in this order. */
-  private readonly channels: readonly ChangeChannel[] = [this.apiV1, this.subscribers, this.link, this.camera];
+  private readonly status = new StatusView(this.ctx, this.registration, () => this.online(), this.lease);
+  /** Published to every channel, in this order. */
+  private readonly changes = new Changes(this.store, [this.held.apiV1, this.subscribers, this.link, this.held.camera], (name) =>
+    this.link.trigger(name),
+  );
 
   /** Online on either channel: /ws/device (a link within its lease), or /ws/camera/ (a socket held here). */
   private online(): boolean {
-    return this.link.conn() !== undefined || this.camera.device() !== undefined;
+    return this.link.conn() !== undefined || this.held.camera.device() !== undefined;
   }
 
   /** For the watch sessions: the connection room of the device's /ws/device socket, when online there. */
@@ -91,17 +83,14 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   // — registration —
 
   register(registration: Registration): 'created' | 'exists' {
-    if (this.registration) return 'exists';
-    this.registration = registration;
-    this.ctx.storage.put('registration', registration);
-    return 'created';
+    return this.registration.create(registration);
   }
 
   unregister(): void {
     this.link.remove();
     this.sessions.endAll('device_disconnected');
     for (const conn of this.ctx.connections()) safeClose(conn, Close.deviceRemoved, 'Device removed');
-    this.registration = undefined;
+    this.registration.forget();
     this.lease.forget();
     this.publishStatus();
     this.subscribers.clear();
@@ -111,27 +100,22 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   async info(): Promise<DeviceInfo | null> {
-    if (!this.registration) return null;
+    if (!this.registration.current) return null;
     const dead = await this.link.dead();
     if (dead) this.deviceGone(dead);
-    return this.describe();
+    return this.status.describe();
   }
 
   /** For the /ws/camera/ upgrade: is this the device's key? */
   async verifyKey(key: string): Promise<boolean> {
-    const stored = this.registration;
-    return stored !== undefined && (await verifyDeviceKey(key, stored.key)) && this.registration === stored;
+    return (await this.registration.check(key)) === 'ok';
   }
 
   // — the device's own /ws/device link —
 
   async deviceHello(conn: string, key: string): Promise<HelloResult> {
-    const stored = this.registration;
-    if (!stored) return { ok: false, reason: 'not_found' };
-    const valid = await verifyDeviceKey(key, stored.key);
-    // Check again after the await: the device may have been removed or re-registered meanwhile.
-    if (this.registration !== stored) return { ok: false, reason: 'not_found' };
-    if (!valid) return { ok: false, reason: 'bad_key' };
+    const verdict = await this.registration.check(key);
+    if (verdict !== 'ok') return { ok: false, reason: verdict };
     if (this.link.open(conn)) {
       // The old socket's peer connections die with it; viewers hear it as a device disconnect.
       this.sessions.endAll('device_disconnected');
@@ -156,7 +140,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   presence(conn: string, presence: Record<string, unknown>): void {
     if (!this.link.touch(conn)) return;
-    this.ctx.storage.put('presence', presence);
+    this.status.savePresence(presence);
     this.publishStatus();
   }
 
@@ -167,48 +151,36 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   deviceStatus(conn: string, status: DeviceStatus): Applied | null {
     if (!this.link.is(conn)) return null;
     const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state) : null;
-    if (status.request_id) {
-      this.camera.deviceReplied({
-        requestId: status.request_id,
-        success: status.success ?? applied?.ok !== false,
+    const requestId = status.request_id;
+    const success = status.success ?? applied?.ok !== false;
+    if (requestId)
+      this.held.camera.deviceReplied({
+        requestId,
+        success,
         message: status.message ?? '',
         settings: stateToSettings(this.store.state),
       });
-    }
     return applied;
   }
 
   // — camera state —
 
   readState(): { state: State; seq: number } | null {
-    return this.registration ? { state: { ...this.store.state }, seq: this.store.seq } : null;
+    return this.registration.current ? { state: { ...this.store.state }, seq: this.store.seq } : null;
   }
 
   catchUp(since: number | undefined): CatchUp | null {
-    return this.registration ? this.store.since(since) : null;
+    return this.registration.current ? this.store.since(since) : null;
   }
 
-  /** Validates the whole batch, stores it, then publishes it: the order every protocol relies on. */
+  /** A change from any protocol (device/changes.ts); null once the device is removed. */
   applyChanges(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied | null {
-    if (!this.registration) return null;
-    const checked = validateChanges(actor, input);
-    if (!checked.ok) return checked;
-    const { triggers } = checked;
-    let changes = checked.changes;
-    // A device repeats its whole applied state in every report: only what differs is a change.
-    if (actor.kind === 'device')
-      changes = Object.fromEntries(Object.entries(changes).filter(([k, v]) => this.store.state[k] !== v));
-    const seq = Object.keys(changes).length > 0 ? this.store.apply(changes) : this.store.seq;
-    if (Object.keys(changes).length > 0) for (const channel of this.channels) channel.publish(changes, seq, actor, requestId);
-    for (const trigger of triggers) this.link.trigger(trigger);
-    const applied: Record<string, unknown> = { ...changes };
-    for (const trigger of triggers) applied[trigger] = true;
-    return { ok: true, applied, seq };
+    return this.registration.current ? this.changes.apply(actor, input, requestId) : null;
   }
 
   subscribe(conn: string, since: number | undefined): boolean {
-    if (!this.registration) return false;
-    this.subscribers.add(conn, this.store.since(since), this.statusFrame());
+    if (!this.registration.current) return false;
+    this.subscribers.add(conn, this.store.since(since), this.status.frame(this.deviceId));
     return true;
   }
 
@@ -219,8 +191,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   // — watch sessions (watch-sessions.ts) —
 
   async watch(viewer: string, user: string): Promise<WatchResult> {
-    if (!this.registration) return { ok: false, reason: 'not_found' };
-    if (!this.link.conn() && this.camera.device()) return { ok: false, reason: 'camera_only' };
+    if (!this.registration.current) return { ok: false, reason: 'not_found' };
+    if (!this.link.conn() && this.held.camera.device()) return { ok: false, reason: 'camera_only' };
     const result = await this.sessions.start(viewer, user);
     // Watching a device subscribes to its state and status.
     if (result.ok) this.subscribe(viewer, undefined);
@@ -252,75 +224,32 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.sessions.expire();
   }
 
-  // — sockets this room holds itself: /api/v1 and /ws/camera/ —
+  // — sockets this room holds itself: /api/v1 and /ws/camera/ (device/held-sockets.ts) —
 
   override onConnect(conn: Connection, info: ConnectInfo): void {
-    if (info.camera) this.camera.connect(conn, { ...info, camera: info.camera });
-    else this.apiV1.connect(conn, info);
+    this.held.connect(conn, info);
   }
 
   override onMessage(conn: Connection, data: string | ArrayBuffer): void {
-    if (protocolOf(conn) === 'camera') this.camera.message(conn, data);
-    else this.apiV1.message(conn, data);
+    this.held.message(conn, data);
   }
 
   override onClose(conn: Connection): void {
-    if (protocolOf(conn) === 'camera') this.camera.close(conn);
-    else this.apiV1.close(conn);
-    // It no longer counts toward its user's MAX_SOCKETS_PER_USER.
-    const user = (conn.state as { user?: Profile | null } | null)?.user;
-    if (user) this.services.rooms.user(user.username).closeSocket(`${this.deviceId}/${conn.id}`).catch(this.logFailure);
+    this.held.close(conn, this.deviceId);
   }
 
-  /** A user's session ended (they were changed or removed): their socket here goes. */
   closeSocket(connId: string, code: number, reason: string): void {
-    for (const conn of this.ctx.connections()) if (conn.id === connId) safeClose(conn, code, reason);
+    this.held.closeOne(connId, code, reason);
   }
 
   socketOpen(connId: string): boolean {
-    for (const conn of this.ctx.connections()) if (conn.id === connId) return true;
-    return false;
-  }
-
-  private *sockets(protocol: 'api-v1' | 'camera'): Iterable<Connection> {
-    for (const conn of this.ctx.connections()) if (protocolOf(conn) === protocol) yield conn;
-  }
-
-  // — what else goes out —
-
-  /** A command for the device, on the channel it is on; false when it is on neither. */
-  private command(command: CommandType, requestId: string): boolean {
-    return this.camera.sendCommand(command, requestId) || this.link.command(command, requestId);
-  }
-
-  private describe(): DeviceInfo | null {
-    if (!this.registration) return null;
-    return {
-      device_id: this.registration.device_id,
-      name: this.registration.name,
-      online: this.online(),
-      presence: this.ctx.storage.get<Record<string, unknown>>('presence') ?? null,
-      last_seen: this.lease.lastSeen(),
-    };
+    return this.held.has(connId);
   }
 
   private publishStatus(): void {
-    this.subscribers.send(this.statusFrame());
-  }
-
-  private statusFrame(): string {
-    const info = this.describe();
-    return frame(this.services.clock, 'device_status', {
-      device_id: this.deviceId,
-      online: info?.online ?? false,
-      presence: info?.presence ?? null,
-    });
+    this.subscribers.send(this.status.frame(this.deviceId));
   }
 }
 
 /** What the protocols answer when the device was removed while they held a socket to it. */
 const UNREGISTERED: Applied = { ok: false, error: { error: 'Unknown key', key: '' } };
-
-function protocolOf(conn: Connection): string | undefined {
-  return (conn.state as { protocol?: string } | null)?.protocol;
-}

@@ -10,7 +10,7 @@ import { endWatch, signal, watchRequest } from './watch.ts';
 
 /**
  * Every message a socket may send on /ws/device and /ws/viewer once past its hello: the schema its
- * payload must pass, who may send it, and what handles it. The room checks the first two before the
+ * payload must pass, who may send it, and what handles it. dispatch.ts checks the first two before the
  * handler runs; a handler that returns a promise holds the socket's later frames back until it
  * settles, and its failure closes that socket (1011). The hello itself is hello.ts, before all this.
  */
