@@ -1,0 +1,30 @@
+import { Hono } from 'hono';
+import { describeKeys } from '../../state/describe.ts';
+import type { AppOptions, Env } from '../env.ts';
+
+/** What the server is: a greeting, a health check, its status and the camera state's keys. */
+export function about(opts: AppOptions): Hono<Env> {
+  const { services } = opts;
+  const { rooms, config } = services;
+  return new Hono<Env>()
+    .get('/', (c) =>
+      c.text(
+        `edgecam ${opts.version}: a camera-control and WebRTC-signaling server. See /api/status.\n` +
+          'The web panel is not built: run `npm run build` (npm start does it for you).\n',
+      ),
+    )
+    .get('/healthz', (c) => c.json({ ok: true }))
+    .get('/api/status', async (c) => {
+      const devices = await rooms.directory().listDevices();
+      const infos = await Promise.all(devices.map((d) => rooms.device(d.device_id).info()));
+      return c.json({
+        version: opts.version,
+        runtime: opts.runtime,
+        uptime_s: Math.floor((services.clock.now() - opts.startedAt) / 1000),
+        devices_registered: devices.length,
+        devices_online: infos.filter((info) => info?.online).length,
+        sockets_open: opts.socketsOpen(),
+      });
+    })
+    .get('/api/schema', (c) => c.json({ anonymous_read: config.anonymousRead, keys: describeKeys() }));
+}

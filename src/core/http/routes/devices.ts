@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { mayAccess } from '../../auth/access.ts';
+import { hashDeviceKey, newDeviceKey } from '../../auth/device-key.ts';
+import type { Profile } from '../../contract.ts';
+import type { Services } from '../../ports.ts';
+import { isRegistered, shardOf } from '../../rooms/registry-room.ts';
+import { Changes, type StateError, unknownChangeKey } from '../../state/model.ts';
+import { readBody } from '../body.ts';
+import type { Env } from '../env.ts';
+import type { Guards } from '../guards.ts';
+import { DeviceId, NewDeviceBody } from '../schemas.ts';
+
+/** Devices: the listing, one device, registering and removing (admins), and its camera state. */
+export function devices(services: Services, { requireUser, requireAdmin }: Guards): Hono<Env> {
+  const { rooms, log, clock } = services;
+  const app = new Hono<Env>();
+  app.use(requireUser);
+
+  /** A device id from a request that names a registered device this user may access: only then is its room asked. */
+  const reachable = async (user: Profile, id: string) =>
+    v.is(DeviceId, id) && mayAccess(user, id) && (await isRegistered(rooms, id));
+  const notFound = (id: string) => ({ error: 'Device not found', device_id: id }) as const;
+
+  return app
+    .get('/', async (c) => {
+      const user = c.get('user');
+      const entries = (await rooms.directory().listDevices()).filter((d) => mayAccess(user, d.device_id));
+      const infos = await Promise.all(entries.map((d) => rooms.device(d.device_id).info()));
+      return c.json({ devices: infos.filter((info) => info !== null) });
+    })
+    .get('/:id', async (c) => {
+      const id = c.req.param('id');
+      const info = (await reachable(c.get('user'), id)) ? await rooms.device(id).info() : null;
+      return info ? c.json(info) : c.json(notFound(id), 404);
+    })
+    .post('/', requireAdmin, async (c) => {
+      const body = await readBody(c, NewDeviceBody);
+      if (body instanceof Response) return body;
+      const entry = { device_id: body.device_id, name: body.name ?? body.device_id };
+      if (!(await rooms.directory().addDevice(entry)))
+        return c.json({ error: 'Device already exists', device_id: entry.device_id }, 409);
+      await rooms.registry(shardOf(entry.device_id)).add(entry.device_id);
+      const key = newDeviceKey();
+      const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date(clock.now()).toISOString() };
+      const device = rooms.device(entry.device_id);
+      // A leftover room (a removal cut short) is cleared first.
+      if ((await device.register(registration)) === 'exists') {
+        await device.unregister();
+        await device.register(registration);
+      }
+      log.info('device registered', { device: entry.device_id, by: c.get('user').username });
+      return c.json({ device_id: entry.device_id, name: entry.name, key }, 201);
+    })
+    .delete('/:id', requireAdmin, async (c) => {
+      const id = c.req.param('id');
+      if (!v.is(DeviceId, id) || !(await rooms.directory().removeDevice(id))) return c.json(notFound(id), 404);
+      await rooms.registry(shardOf(id)).remove(id);
+      await rooms.device(id).unregister();
+      log.info('device removed', { device: id, by: c.get('user').username });
+      return c.body(null, 204);
+    })
+    .get('/:id/state', async (c) => {
+      const id = c.req.param('id');
+      const read = (await reachable(c.get('user'), id)) ? await rooms.device(id).readState() : null;
+      if (!read) return c.json(notFound(id), 404);
+      c.header('X-State-Seq', String(read.seq));
+      return c.json(read.state);
+    })
+    .patch('/:id/state', async (c) => {
+      const id = c.req.param('id');
+      const user = c.get('user');
+      if (!(await reachable(user, id))) return c.json(notFound(id), 404);
+      const body = await readBody(c, Changes('body must be an object of key: value'));
+      if (body instanceof Response) return body;
+      const unknown = unknownChangeKey(body);
+      if (unknown !== null) return c.json({ error: 'Unknown key', key: unknown }, 400);
+      const result = await rooms.device(id).applyChanges({ kind: 'user', username: user.username, role: user.role }, body);
+      if (!result) return c.json(notFound(id), 404);
+      if (!result.ok) return c.json(result.error, statusOf(result.error));
+      c.header('X-State-Seq', String(result.seq));
+      return c.json(result.applied);
+    });
+}
+
+function statusOf(error: StateError): 400 | 403 {
+  return error.error === 'Permission denied' ? 403 : 400;
+}
