@@ -126,12 +126,12 @@ async function main(): Promise<void> {
           );
         }
         await Promise.all(viewers.map((v) => v.close()));
-        await stop({ ...started, port: 0 });
+        await stop(started);
         agent = undefined;
       }
     }
   } finally {
-    if (agent) await stop({ ...agent, port: 0 });
+    if (agent) await stop(agent);
     await stop(server);
     killAll();
     rmSync(work, { recursive: true, force: true });

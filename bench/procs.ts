@@ -1,23 +1,18 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Child, spawnChild } from '../scripts/child-process.ts';
 import { cpuSeconds } from './proc-stat.ts';
+
+export { freePort, root, rssKb } from '../scripts/child-process.ts';
 
 /** Child processes of the bench: started pinned to a core where possible, always killed at the end. */
 
-export const root = new URL('..', import.meta.url).pathname;
-const children = new Set<ChildProcess>();
+const children = new Set<Child>();
 
 export function killAll(): void {
-  for (const child of children) {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const child of children) child.signal('SIGKILL');
   children.clear();
 }
 
@@ -44,20 +39,8 @@ function wrapped(core: number, fds: number, command: string[]): string[] {
   return ['sh', '-c', `ulimit -n ${fds} 2>/dev/null || ulimit -n $(ulimit -Hn) 2>/dev/null; exec "$@"`, 'sh', ...pin, ...command];
 }
 
-export interface Started {
-  child: ChildProcess;
-  pid: number;
+export interface Started extends Child {
   port: number;
-  output(): string;
-}
-
-/** A free loopback port (for a server whose start-up line LOG_LEVEL=warn hides). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -72,60 +55,37 @@ export async function startServer(
   fds: number,
   probe?: { port: number; path: string },
 ): Promise<Started> {
-  const { child, output } = startProcess(command, env, core, fds);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s:\n${output()}`)), 30_000);
-    const check = () => {
-      const match = /listening url=http:\/\/[^:\s]+:(\d+)/.exec(output());
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    if (probe) {
-      const poll = async () => {
-        while (child.exitCode === null) {
-          try {
-            const res = await fetch(`http://127.0.0.1:${probe.port}${probe.path}`);
-            await res.arrayBuffer();
-            clearTimeout(timer);
-            return resolve(probe.port);
-          } catch {
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-      };
-      void poll();
+  const started = startProcess(command, env, core, fds);
+  const listening = started
+    .waitFor(/listening url=http:\/\/[^:\s]+:(\d+)/, 30_000, `${name} listening`)
+    .then((match) => Number(match[1]));
+  const answering = probe ? answers(started, probe) : new Promise<never>(() => {});
+  const port = await Promise.race([listening, answering]);
+  listening.catch(() => {});
+  return Object.assign(started, { port });
+}
+
+/** Resolves once `probe` answers over HTTP, for a server whose LOG_LEVEL hides its start-up line. */
+async function answers(started: Child, probe: { port: number; path: string }): Promise<number> {
+  while (!started.done) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${probe.port}${probe.path}`);
+      await res.arrayBuffer();
+      return probe.port;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
     }
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening:\n${output()}`));
-    });
-  });
-  return { child, pid: child.pid as number, port, output };
+  }
+  return new Promise<never>(() => {});
 }
 
 /** Starts `command` pinned to `core`, in its own process group, killed when the bench exits. */
-export function startProcess(command: string[], env: Record<string, string>, core: number, fds = 1024): Omit<Started, 'port'> {
-  const [cmd, ...args] = wrapped(core, fds, command);
-  const child = spawn(cmd as string, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  children.add(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
+export function startProcess(command: string[], env: Record<string, string>, core: number, fds = 1024): Child {
   // sh and taskset exec, so the child's pid is the command's own.
-  return { child, pid: child.pid as number, output: () => output };
+  const child = spawnChild(wrapped(core, fds, command), { env, group: true });
+  children.add(child);
+  child.exited.then(() => children.delete(child));
+  return child;
 }
 
 /**
@@ -135,32 +95,9 @@ export function startProcess(command: string[], env: Record<string, string>, cor
  */
 const LOAD_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=32'];
 
-export function stop(started: Started): Promise<void> {
-  return new Promise((resolve) => {
-    if (started.child.exitCode !== null || started.child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-started.pid, 'SIGKILL');
-      } catch {}
-    }, 3000);
-    started.child.once('exit', () => {
-      clearTimeout(timer);
-      children.delete(started.child);
-      resolve();
-    });
-    try {
-      process.kill(-started.pid, 'SIGTERM');
-    } catch {
-      resolve();
-    }
-  });
-}
-
-export function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]);
+/** SIGTERM to its group, SIGKILL after 3 s. */
+export async function stop(started: Child): Promise<void> {
+  await started.stop(3_000);
 }
 
 /** Load tasks started so far: each one's file gets its own name. */
@@ -177,58 +114,46 @@ export function runLoad(
   timeoutMs: number,
   onReady?: (info: Record<string, unknown>) => Promise<void>,
 ): Promise<Record<string, unknown>> {
-  const [cmd, ...args] = wrapped(core, fds, [process.execPath, ...LOAD_NODE_FLAGS, '--import', 'tsx', 'bench/load.ts']);
   // In a file, not the environment: one environment string holds at most 128 KiB on Linux, and the
   // task of 2,000 relay pairs (their ids and tokens) is larger (spawn failed with E2BIG).
   const taskFile = join(tmpdir(), `edgecam-bench-task-${process.pid}-${++tasks}.json`);
   writeFileSync(taskFile, JSON.stringify(task));
-  const child = spawn(cmd as string, args, {
-    cwd: root,
-    env: { ...process.env, BENCH_TASK_FILE: taskFile },
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
+  const load = spawnChild(wrapped(core, fds, [process.execPath, ...LOAD_NODE_FLAGS, '--import', 'tsx', 'bench/load.ts']), {
+    env: { BENCH_TASK_FILE: taskFile },
+    group: true,
+    stdin: true,
   });
-  children.add(child);
+  children.add(load);
   let stdout = '';
-  let stderr = '';
+  let failure = '';
   let result: Record<string, unknown> | undefined;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {}
-      reject(new Error(`load task timed out after ${timeoutMs} ms:\n${stderr.slice(-2000)}`));
-    }, timeoutMs);
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      let newline = stdout.indexOf('\n');
-      while (newline >= 0) {
-        const line = stdout.slice(0, newline);
-        stdout = stdout.slice(newline + 1);
-        if (line.startsWith('READY ')) {
-          const info = JSON.parse(line.slice(6)) as Record<string, unknown>;
-          (onReady ? onReady(info) : Promise.resolve())
-            .catch((error) => {
-              stderr += String(error);
-            })
-            .finally(() => child.stdin?.end('go\n'));
-        } else if (line.startsWith('RESULT ')) {
-          result = JSON.parse(line.slice(7)) as Record<string, unknown>;
-        }
-        newline = stdout.indexOf('\n');
+  load.child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+    let newline = stdout.indexOf('\n');
+    while (newline >= 0) {
+      const line = stdout.slice(0, newline);
+      stdout = stdout.slice(newline + 1);
+      if (line.startsWith('READY ')) {
+        const info = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        (onReady ? onReady(info) : Promise.resolve())
+          .catch((error) => {
+            failure += String(error);
+          })
+          .finally(() => load.child.stdin?.end('go\n'));
+      } else if (line.startsWith('RESULT ')) {
+        result = JSON.parse(line.slice(7)) as Record<string, unknown>;
       }
-    });
-    child.stdin?.on('error', () => {});
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      rmSync(taskFile, { force: true });
-      if (code === 0 && result) resolve(result);
-      else reject(new Error(`load task exited with ${code}:\n${stderr.slice(-2000)}`));
-    });
+      newline = stdout.indexOf('\n');
+    }
+  });
+  const timer = setTimeout(() => load.signal('SIGKILL'), timeoutMs);
+  return load.exited.then((code) => {
+    clearTimeout(timer);
+    children.delete(load);
+    rmSync(taskFile, { force: true });
+    if (code === 0 && result) return result;
+    const why = code === null ? `was killed (timed out after ${timeoutMs} ms?)` : `exited with ${code}`;
+    throw new Error(`load task ${why}:\n${(load.output() + failure).slice(-2000)}`);
   });
 }
 

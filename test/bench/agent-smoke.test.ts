@@ -1,35 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { spawnChild } from '../../scripts/child-process.ts';
 
 /**
  * `npm run bench:agent` at toy size (`--smoke`): it runs to the end, a werift viewer receives the
  * agent's video, and the table and JSON say what was measured. The figures are not asserted.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
-
 test('the agent bench runs end to end and reports CPU per watcher and per Mbit/s', async () => {
   const out = mkdtempSync(join(tmpdir(), 'edgecam-bench-agent-smoke-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/agent-webrtc.ts', '--smoke', '--out', out], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const bench = spawnChild([process.execPath, '--import', 'tsx', 'bench/agent-webrtc.ts', '--smoke', '--out', out]);
+    const timer = setTimeout(() => bench.signal('SIGKILL'), 150_000);
+    const code = await bench.exited;
     clearTimeout(timer);
+    const [stdout, stderr] = [bench.output('stdout'), bench.output('stderr')];
     assert.equal(code, 0, stderr);
     assert.match(stdout, /\| 1 Mbit\/s \| 1 \| [\d.]+ % \| [\d.]+ Mbit\/s \|/);
     assert.match(stdout, /the first viewer adds: -?[\d.]+ % of a core/);

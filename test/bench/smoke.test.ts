@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HeapProfile, ProfileNode } from '../../bench/alloc-prof.ts';
+import { spawnChild } from '../../scripts/child-process.ts';
 
 /**
  * The benchmark at toy sizes (`--smoke`): it runs to the end and reports every scenario. The figures
  * themselves are never asserted; they mean nothing at this size.
  */
-
-const root = new URL('../..', import.meta.url).pathname;
 
 interface Run {
   code: number | null;
@@ -31,25 +30,11 @@ interface Results {
 async function smoke(args: string[], killAfterMs: number, check: (run: Run, out: string) => void): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'edgecam-bench-smoke-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out, ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      child.once('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
+    const bench = spawnChild([process.execPath, '--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out, ...args]);
+    const timer = setTimeout(() => bench.signal('SIGKILL'), killAfterMs);
+    const code = await bench.exited;
+    clearTimeout(timer);
+    const [stdout, stderr] = [bench.output('stdout'), bench.output('stderr')];
     assert.equal(code, 0, `bench exited with ${code}\n${stderr}`);
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Results;
     check({ code, stdout, stderr, results }, out);
@@ -119,10 +104,46 @@ test('--alloc-prof samples where each process allocates, garbage included', { ti
         return matched / total;
       };
       // A relayed signal's parse, checks and frame die young: sampled only with collected objects kept.
-      assert.ok(share('edgecam', /src\/core\/rooms\/connection-room\.ts$/) > 0.05, 'the relay path is in the profile');
+      assert.ok(share('edgecam', /src\/core\/rooms\/connection\/dispatch\.ts$/) > 0.05, 'the relay path is in the profile');
       assert.ok(share('baseline', /bench\/baseline\.ts$/) > 0.05, "the JSON forwarder's parse is in the profile");
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `--against` needs the repository's history; a source archive has none. */
+const inGit = spawnSync('git', ['rev-parse', 'HEAD']).status === 0;
+
+test('bench:rounds interleaves this checkout with a commit and judges each target on the median', {
+  timeout: 120_000,
+  skip: !inGit && 'not a git checkout',
+}, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'edgecam-bench-rounds-'));
+  try {
+    const rounds = spawnChild([
+      ...[process.execPath, '--import', 'tsx', 'bench/rounds.ts'],
+      ...['--rounds', '3', '--against', 'HEAD', '--out', out, '--smoke', '--only', 'connect'],
+    ]);
+    assert.equal(await rounds.exited, 0, rounds.output());
+    const order = [...rounds.output().matchAll(/round (\d)\/3: (this checkout|HEAD)/g)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(order, ['1 this checkout', '1 HEAD', '2 this checkout', '2 HEAD', '3 this checkout', '3 HEAD']);
+    const { summary } = JSON.parse(readFileSync(join(out, 'rounds.json'), 'utf8')) as {
+      summary: { row: string; sides: { side: string; ratios: number[]; median: number }[] }[];
+    };
+    const connect = summary.find((s) => s.row.startsWith('connect'));
+    assert.ok(connect, JSON.stringify(summary));
+    assert.deepEqual(
+      connect.sides.map((s) => s.side),
+      ['this checkout', 'HEAD'],
+    );
+    for (const side of connect.sides) {
+      assert.equal(side.ratios.length, 3);
+      assert.ok(side.ratios.every((r) => r > 0));
+      assert.equal(side.median, [...side.ratios].sort((a, b) => a - b)[1]);
+    }
+    assert.match(rounds.output('stdout'), /this checkout +median [\d.]+× +rounds( [\d.]+×){3}/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });

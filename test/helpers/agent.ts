@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { type Child, spawnChild } from '../../scripts/child-process.ts';
 import { eventually } from './eventually.ts';
 
 /**
@@ -8,47 +8,14 @@ import { eventually } from './eventually.ts';
  * even when an assertion failed first.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const running = new Set<AgentProcess>();
 
-export interface AgentProcess {
-  child: ChildProcess;
-  pid: number;
-  output(): string;
-  exited: Promise<number | null>;
-  /** SIGTERM, then SIGKILL after 8 s; resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
+export type AgentProcess = Child;
 
 export function runAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const agent: AgentProcess = {
-    child,
-    pid: child.pid as number,
-    output: () => output,
-    exited,
-    async stop() {
-      running.delete(agent);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 8_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  const agent = spawnChild([process.execPath, '--import', 'tsx', 'src/agent/main.ts', ...args], { env });
   running.add(agent);
+  agent.exited.then(() => running.delete(agent));
   return agent;
 }
 

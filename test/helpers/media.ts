@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer } from 'node:net';
-import { eventually } from './eventually.ts';
+import { spawnChild } from '../../scripts/child-process.ts';
 
 /**
  * Video and TURN for the WebRTC tests, from Debian's packages (`apt-get install ffmpeg coturn`;
@@ -66,41 +66,22 @@ export async function startCoturn(): Promise<Turn> {
   const port = await freeTcpPort();
   const relay = await freeRtpPort();
   const secret = 'turn-secret-for-tests';
-  const child = spawn(
+  const coturn = spawnChild([
     'turnserver',
-    [
-      ...['-n', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout', '--simple-log'],
-      ...['--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`],
-      ...[`--min-port=${relay}`, `--max-port=${relay + 40}`, '--realm=edgecam.test'],
-      ...['--use-auth-secret', `--static-auth-secret=${secret}`],
-      // Both parties are on this machine, so the relays talk to loopback addresses.
-      '--allow-loopback-peers',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await eventually(
-    'coturn listening',
-    () => {
-      if (child.exitCode !== null) throw new Error(`coturn exited:\n${output}`);
-      return /Total General servers|listener opened on/i.test(output);
-    },
-    { ms: 10_000, context: () => output },
-  );
+    ...['-n', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout', '--simple-log'],
+    ...['--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`],
+    ...[`--min-port=${relay}`, `--max-port=${relay + 40}`, '--realm=edgecam.test'],
+    ...['--use-auth-secret', `--static-auth-secret=${secret}`],
+    // Both parties are on this machine, so the relays talk to loopback addresses.
+    '--allow-loopback-peers',
+  ]);
+  await coturn.waitFor(/Total General servers|listener opened on/i, 10_000, 'coturn listening');
   return {
     url: `turn:127.0.0.1:${port}?transport=udp`,
     secret,
-    output: () => output,
+    output: () => coturn.output(),
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      await coturn.stop();
     },
   };
 }

@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, root, rssKb, spawnChild } from '../../scripts/child-process.ts';
 
 /**
  * Starts the real server as a child process on a free loopback port. The conformance suite is written
@@ -19,7 +18,6 @@ export function currentTarget(): TargetName {
   return name;
 }
 
-const root = new URL('../..', import.meta.url).pathname;
 const commands: Record<TargetName, () => string[]> = {
   node: () => [process.execPath, '--import', 'tsx', 'src/runtime/node/main.ts'],
   deno: () => [`${root}node_modules/.bin/deno`, 'run', '-A', 'src/runtime/deno/main.ts'],
@@ -56,15 +54,6 @@ export function unsupported(
   }[feature];
 }
 
-/** wrangler dev cannot pick a free port itself (PORT=0), so the harness finds one. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export interface TestServer {
   url: string;
   wsUrl: string;
@@ -85,11 +74,8 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'edgecam-test-'));
-  const [command, ...args] = commands[currentTarget()]();
-  const child = spawn(command as string, args, {
-    cwd: root,
+  const server = spawnChild(commands[currentTarget()](), {
     env: {
-      ...process.env,
       PORT: currentTarget() === 'workerd' ? String(await freePort()) : '0',
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
@@ -98,69 +84,32 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       LOG_LEVEL: 'info',
       ...opts.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a kill also reaches what it started (workerd under Miniflare).
-    detached: true,
+    group: true,
   });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
-    const onData = () => {
-      const match = /edgecam listening url=http:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${output}`));
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const [, port] = await server.waitFor(/edgecam listening url=http:\/\/[^:]+:(\d+)/, 60_000, 'the server listening');
   const owned = opts.dataDir === undefined;
-  const cleanup = () => {
-    if (owned) rmSync(dataDir, { recursive: true, force: true });
-  };
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     dataDir,
-    pid: child.pid as number,
-    output: () => output,
+    pid: server.pid,
+    output: server.output,
     async stop() {
-      signalGroup(child, 'SIGTERM');
-      const code = await exited;
-      cleanup();
+      // SIGTERM to the server alone: it stops what it started, as it would under a service manager.
+      server.child.kill('SIGTERM');
+      const code = await server.exited;
+      if (owned) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
     async kill() {
-      signalGroup(child, 'SIGKILL');
-      await exited;
+      server.signal('SIGKILL');
+      await server.exited;
     },
   };
 }
 
-/** SIGTERM goes to the server alone (it stops what it started); SIGKILL to its whole group. */
-function signalGroup(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL'): void {
-  try {
-    if (signal === 'SIGKILL') process.kill(-(child.pid as number), signal);
-    else child.kill(signal);
-  } catch {
-    // already gone
-  }
-}
-
 /** Resident memory of a process, in bytes (Linux). */
 export function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
+  return rssKb(pid) * 1024;
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
+import { type Child, spawnChild } from '../../scripts/child-process.ts';
 import { eventually } from './eventually.ts';
 import { freeRtpPort, testStream } from './media.ts';
 
@@ -42,7 +42,7 @@ export async function startWhepServer(flavor: 'mediamtx' | 'go2rtc'): Promise<Wh
   const requests: WhepRequest[] = [];
   const candidates: string[] = [];
   let publishing = false;
-  let publisher: ChildProcess | undefined;
+  let publisher: Child | undefined;
 
   const rtpPort = await freeRtpPort();
   const udp = createSocket('udp4');
@@ -158,11 +158,12 @@ export async function startWhepServer(flavor: 'mediamtx' | 'go2rtc'): Promise<Wh
     candidates,
     sessions: () => sessions.size,
     async publish() {
-      publisher = spawn('sh', ['-c', testStream('h264', `'rtp://127.0.0.1:${rtpPort}?pkt_size=1200'`)], { stdio: 'ignore' });
+      // In its own group: the kill reaches ffmpeg, not only the shell.
+      publisher = spawnChild(['sh', '-c', testStream('h264', `'rtp://127.0.0.1:${rtpPort}?pkt_size=1200'`)], { group: true });
       await eventually('RTP from the test publisher', () => publishing, { ms: 10_000 });
     },
     async stop() {
-      publisher?.kill('SIGKILL');
+      publisher?.signal('SIGKILL');
       await Promise.all([...sessions.values()].map((pc) => pc.close()));
       http.closeAllConnections();
       await new Promise((resolve) => http.close(resolve));

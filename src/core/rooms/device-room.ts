@@ -43,7 +43,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   private readonly link = new DeviceLink(this.ctx, this.lease, this.logFailure);
   private readonly subscribers = new Subscribers(this.ctx, this.deviceId, this.logFailure);
   private readonly sessions = new WatchSessions(this);
-  private readonly held = new HeldSockets(
+  private readonly held: HeldSockets = new HeldSockets(
     this.ctx,
     {
       deviceId: this.deviceId,
@@ -51,7 +51,8 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
       state: () => this.store.state,
       catchUp: (since) => this.store.since(since),
       apply: (actor, input, requestId?: string) => this.applyChanges(actor, input, requestId) ?? UNREGISTERED,
-      command: (command, requestId) => this.held.camera.sendCommand(command, requestId) || this.link.command(command, requestId),
+      command: (command, requestId): boolean =>
+        this.held.camera.sendCommand(command, requestId) || this.link.command(command, requestId),
       online: () => this.online(),
       presenceChanged: () => {
         this.lease.renew();
