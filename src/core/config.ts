@@ -69,6 +69,7 @@ const EnvSchema = v.object({
   MAX_VIEWERS_PER_DEVICE: integer(64, 1),
   WATCH_ANSWER_TIMEOUT_S: seconds(30),
   STATE_LOG_SIZE: integer(1000, 1, 100_000),
+  HISTORY_LIMIT: integer(1000, 1, 100_000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: integer(256, 1),
   CAMERA_PENDING_PER_CONTROLLER: integer(32, 1, 10_000),
   CAMERA_PENDING_PER_DEVICE: integer(256, 1, 100_000),
@@ -116,6 +117,8 @@ export interface Config {
   maxViewersPerDevice: number;
   watchAnswerTimeoutMs: number;
   stateLogSize: number;
+  /** Changes each device's history keeps (its log keeps the larger of this and stateLogSize). */
+  historyLimit: number;
   maxSubscriptionsPerSocket: number;
   /** /ws/camera/ commands awaiting the device's reply: per controller socket, and per device. */
   cameraPendingPerController: number;
@@ -181,6 +184,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     maxViewersPerDevice: e.MAX_VIEWERS_PER_DEVICE,
     watchAnswerTimeoutMs: e.WATCH_ANSWER_TIMEOUT_S * 1000,
     stateLogSize: e.STATE_LOG_SIZE,
+    historyLimit: e.HISTORY_LIMIT,
     maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     cameraPendingPerController: e.CAMERA_PENDING_PER_CONTROLLER,
     cameraPendingPerDevice: e.CAMERA_PENDING_PER_DEVICE,

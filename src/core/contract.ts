@@ -73,7 +73,9 @@ export interface DeviceRoomApi {
   deviceStatus(conn: string, status: DeviceStatus): Applied | null;
   readState(): { state: State; seq: number } | null;
   catchUp(since: number | undefined): CatchUp | null;
-  applyChanges(actor: Actor, input: Record<string, unknown>): Applied | null;
+  applyChanges(actor: Actor, input: Record<string, unknown>, source: ChangeSource): Applied | null;
+  /** Accepted changes, newest first: up to `limit`, before sequence number `before`. */
+  history(limit: number, before?: number): HistoryEntry[] | null;
   subscribe(conn: string, since: number | undefined): boolean;
   unsubscribe(conn: string): void;
   watch(viewer: string, user: string): Promise<WatchResult>;
@@ -85,6 +87,9 @@ export interface DeviceRoomApi {
   /** The device could not serve the session; `message` (why) goes to the viewer. */
   endFromDevice(conn: string, session: string, message?: string): boolean;
   viewerGone(viewer: string, sessions: string[]): void;
+  /** A schedule naming this device: stored here, run here at its times (rooms/device/schedules.ts). */
+  setSchedule(plan: SchedulePlan): void;
+  removeSchedule(id: string): void;
   /** A socket this room holds (/api/v1, /ws/camera/), by id: for its user's session to end. */
   closeSocket(connId: string, code: number, reason: string): void;
   socketOpen(connId: string): boolean;
@@ -112,6 +117,67 @@ export interface DirectoryApi {
   updateUser(entry: UserEntry): boolean;
   removeUser(username: string): boolean;
   listUsers(): UserEntry[];
+}
+
+// — presets (rooms/preset-room.ts) —
+/** A named set of camera-state values: a device's own (`device_id`), or shared by every device. */
+export interface Preset {
+  id: string;
+  name: string;
+  values: State;
+  device_id?: string;
+}
+
+export type PresetSaved = { ok: true; preset: Preset } | { ok: false; reason: 'not_found' | 'name_taken' | 'too_many' };
+
+export interface PresetRoomApi {
+  /** The shared presets, and `device`'s own when given. */
+  list(device?: string): Preset[];
+  get(id: string): Preset | null;
+  create(preset: Preset): PresetSaved;
+  update(id: string, change: { name: string; values: State }): PresetSaved;
+  remove(id: string): Preset | null;
+  /** The device was removed: its presets go with it. */
+  removeDevice(deviceId: string): void;
+}
+
+// — schedules (rooms/schedule-room.ts, rooms/device/schedules.ts) —
+/** What applying to one device came to, as `POST /api/presets/:id/apply` and a schedule's run report it. */
+export type DeviceResult =
+  | { ok: true; seq: number; applied: Record<string, unknown> }
+  | { ok: false; error: string; key?: string; message?: string };
+
+/** A schedule as stored and listed (without its `next_runs`, computed when listed). */
+export interface Schedule {
+  id: string;
+  name?: string;
+  devices: string[];
+  preset_id?: string;
+  values?: State;
+  cron?: string;
+  at?: string;
+  timezone: string;
+  enabled: boolean;
+  created_by: string;
+  created_at: string;
+  /** Runs are due from here on: its creation, or when it was last enabled or changed (ms). */
+  since: number;
+  last_run?: { at: string; results: Record<string, DeviceResult> };
+}
+
+/** What a device room keeps of a schedule that names it: enough to run it alone, at its time. */
+export type SchedulePlan = Pick<
+  Schedule,
+  'id' | 'preset_id' | 'values' | 'cron' | 'at' | 'timezone' | 'enabled' | 'since' | 'created_by'
+>;
+
+export interface ScheduleRoomApi {
+  list(): Schedule[];
+  get(id: string): Schedule | null;
+  put(schedule: Schedule): void;
+  remove(id: string): Schedule | null;
+  /** A device ran the schedule's run due at `at` (ISO 8601). */
+  recordRun(id: string, at: string, device: string, result: DeviceResult): void;
 }
 
 // — login limiters (rooms/limiter-room.ts) —
@@ -188,6 +254,25 @@ export interface UserRoomApi {
 export type WatchResult =
   | { ok: true; session_id: string; ice_servers: IceServer[] /** the device's connection room */; link: string }
   | { ok: false; reason: 'not_found' | 'offline' | 'camera_only' | 'too_many_viewers' };
+
+// — the history of a device's changes (state/store.ts) —
+/** How a change arrived: the protocol, or the feature that made it. */
+export type Via = 'http' | 'api_v1' | 'viewer' | 'camera' | 'device' | 'preset' | 'schedule';
+
+export interface ChangeSource {
+  via: Via;
+  /** Who, when it is not the actor itself: a schedule acts with its creator's rights as `schedule:<id>`. */
+  by?: string;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  /** A username, `device`, or `schedule:<id>`. */
+  by: string;
+  via: Via;
+  changes: State;
+}
 
 // — catching up on a device's changes (state/store.ts) —
 export type CatchUp =

@@ -6,8 +6,10 @@ import type {
   DeviceRoomApi,
   DirectoryApi,
   LimiterApi,
+  PresetRoomApi,
   Profile,
   RegistryApi,
+  ScheduleRoomApi,
   UserRoomApi,
 } from './contract.ts';
 import type { Logger } from './log.ts';
@@ -96,6 +98,10 @@ export interface Rooms {
   directory(): Remote<DirectoryApi>;
   /** A shard of the registry of device ids (rooms/registry-room.ts). */
   registry(shard: number): Remote<RegistryApi>;
+  /** Every preset (rooms/preset-room.ts). */
+  presets(): Remote<PresetRoomApi>;
+  /** Every schedule, for listings; each device room runs its own (rooms/schedule-room.ts). */
+  schedules(): Remote<ScheduleRoomApi>;
   /**
    * One-way calls to connection rooms, for what needs no answer (a relayed signal). Every host has
    * them: in-process the call runs at once and makes no promise; on Workers it is an RPC nobody awaits.

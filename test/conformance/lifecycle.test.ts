@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { api, createUser, login, registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, unsupported } from '../helpers/server.ts';
 
@@ -108,6 +109,64 @@ describe('state durability', () => {
     assert.equal(state.body.brightness, 20);
     assert.equal(state.body.contrast, 20);
     assert.equal(Number(state.headers.get('x-state-seq')), seq + 1);
+    await second.stop();
+  });
+});
+
+describe('schedule durability', () => {
+  const scheduleRuns = async (url: string, admin: string, device: string) =>
+    (
+      (await api(url, 'GET', `/api/devices/${device}/history`, { token: admin })).body.changes as { via: string; at: string }[]
+    ).filter((entry) => entry.via === 'schedule');
+
+  test('a run due while the server is down (kill -9) is applied exactly once after the restart', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir });
+    const admin = await login(first.url);
+    await registerDevice(first.url, admin, 'cam');
+    const at = new Date(Date.now() + 2_000);
+    const made = await api(first.url, 'POST', '/api/schedules', {
+      token: admin,
+      body: { devices: ['cam'], values: { brightness: 7 }, at: at.toISOString() },
+    });
+    assert.equal(made.status, 201);
+    await first.kill();
+    // Down past the run's time: there is nothing to wait for but the clock.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at.getTime() + 500 - Date.now())));
+
+    const second = await startServer({ dataDir });
+    await eventually('the missed run applied', async () => (await scheduleRuns(second.url, admin, 'cam')).length === 1, {
+      ms: 10_000,
+    });
+    assert.equal((await api(second.url, 'GET', '/api/devices/cam/state', { token: admin })).body.brightness, 7);
+    await second.kill();
+    const third = await startServer({ dataDir });
+    const schedule = (await api(third.url, 'GET', '/api/schedules', { token: admin })).body.schedules[0];
+    assert.equal(schedule.enabled, false);
+    assert.equal(schedule.last_run.results.cam.ok, true);
+    assert.equal((await scheduleRuns(third.url, admin, 'cam')).length, 1, 'applied once, not again on a later start');
+    await third.stop();
+  });
+
+  test('a cron schedule keeps running after a restart', async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ dataDir });
+    const admin = await login(first.url);
+    await registerDevice(first.url, admin, 'cam');
+    const made = await api(first.url, 'POST', '/api/schedules', {
+      token: admin,
+      body: { devices: ['cam'], values: { contrast: 5 }, cron: '*/2 * * * * *' },
+    });
+    assert.equal(made.status, 201);
+    await eventually('a first run', async () => (await scheduleRuns(first.url, admin, 'cam')).length >= 1, { ms: 10_000 });
+    await first.stop();
+    const restarted = Date.now();
+    const second = await startServer({ dataDir });
+    await eventually(
+      'a run after the restart',
+      async () => (await scheduleRuns(second.url, admin, 'cam')).some((entry) => Date.parse(entry.at) > restarted),
+      { ms: 15_000 },
+    );
     await second.stop();
   });
 });

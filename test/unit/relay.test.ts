@@ -192,7 +192,7 @@ for (const now of [false, true]) {
         const lookups = recordLookups(rooms);
         const admin = { kind: 'user', username: 'root', role: 'admin' } as const;
         for (let i = 0; i < 3; i++) {
-          await rooms.device('cam').applyChanges(admin, { brightness: 10 + i });
+          await rooms.device('cam').applyChanges(admin, { brightness: 10 + i }, { via: 'http' });
           assert.deepEqual((await viewer.socket.next('state')).payload.state, { brightness: 10 + i });
         }
         // (The device's own connection is looked up for its `settings`: one room, always in the cache.)

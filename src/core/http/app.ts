@@ -8,6 +8,8 @@ import { guards } from './guards.ts';
 import { originAllowed } from './origin.ts';
 import { about } from './routes/about.ts';
 import { devices } from './routes/devices.ts';
+import { presets } from './routes/presets.ts';
+import { schedules } from './routes/schedules.ts';
 import { session } from './routes/session.ts';
 import { sockets } from './routes/sockets.ts';
 import { users } from './routes/users.ts';
@@ -49,6 +51,8 @@ export function createApp(opts: AppOptions): Hono<Env> {
   app.route('/api', session(services, guard));
   app.route('/api/users', users(services, guard));
   app.route('/api/devices', devices(services, guard));
+  app.route('/api/presets', presets(services, guard));
+  app.route('/api/schedules', schedules(services, guard));
   app.route('/', sockets(opts, guard));
 
   app.notFound((c) => c.json({ error: 'Not found', path: c.req.path }, 404));

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { Role } from '../auth/tokens.ts';
 import { DeviceId } from '../envelope/schema.ts';
+import { Changes } from '../state/model.ts';
 
 /** Every HTTP body the API accepts. */
 
@@ -46,3 +47,97 @@ export const NewDeviceBody = v.object({
 });
 
 export { DeviceId };
+
+/** A query parameter that is a whole number in [min, max], or absent. */
+const wholeNumber = (name: string, min: number, max: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,15}$/, `${name} must be a whole number`),
+      v.transform(Number),
+      v.minValue(min, `${name} must be at least ${min}`),
+      v.maxValue(max, `${name} must be at most ${max}`),
+    ),
+  );
+
+/** GET /api/devices/:id/history's query. */
+export const HistoryQuery = v.object({
+  limit: wholeNumber('limit', 1, 1000),
+  before: wholeNumber('before', 1, Number.MAX_SAFE_INTEGER),
+});
+
+const PresetName = v.pipe(
+  v.string('name must be a string'),
+  v.trim(),
+  v.minLength(1, 'name must not be empty'),
+  v.maxLength(64, 'name must be at most 64 characters'),
+);
+/** A preset's values: any object here; each key is checked against the camera state by the route. */
+const Values = Changes('values must be an object of key: value');
+
+export const NewPresetBody = v.object({ name: PresetName, values: Values, device_id: v.optional(DeviceId) });
+export const PresetBody = v.object({ name: PresetName, values: Values });
+export const ApplyBody = v.object({
+  devices: v.optional(
+    v.pipe(
+      v.array(DeviceId, 'devices must be a list of device ids'),
+      v.minLength(1, 'devices must name at least one device'),
+      v.maxLength(1000, 'devices may name at most 1000 devices'),
+    ),
+  ),
+});
+
+const ScheduleFields = {
+  name: v.optional(PresetName),
+  devices: v.pipe(
+    v.array(DeviceId, 'devices must be a list of device ids'),
+    v.minLength(1, 'devices must name at least one device'),
+    v.maxLength(1000, 'devices may name at most 1000 devices'),
+  ),
+  preset_id: v.pipe(v.string('preset_id must be a string'), v.maxLength(64, 'preset_id is too long')),
+  values: Values,
+  cron: v.pipe(v.string('cron must be a string'), v.maxLength(200, 'cron is too long')),
+  at: v.pipe(
+    v.string('at must be a string'),
+    v.regex(
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
+      'at must be an ISO 8601 time with Z or an offset',
+    ),
+  ),
+  timezone: v.pipe(v.string('timezone must be a string'), v.maxLength(64, 'timezone is too long')),
+  enabled: v.boolean('enabled must be true or false'),
+};
+
+export const NewScheduleBody = v.pipe(
+  v.object({
+    name: ScheduleFields.name,
+    devices: ScheduleFields.devices,
+    preset_id: v.optional(ScheduleFields.preset_id),
+    values: v.optional(ScheduleFields.values),
+    cron: v.optional(ScheduleFields.cron),
+    at: v.optional(ScheduleFields.at),
+    timezone: v.optional(ScheduleFields.timezone),
+    enabled: v.optional(ScheduleFields.enabled),
+  }),
+  v.check((body) => (body.preset_id === undefined) !== (body.values === undefined), 'give either preset_id or values'),
+  v.check((body) => (body.cron === undefined) !== (body.at === undefined), 'give either cron or at'),
+);
+
+/** PATCH /api/schedules/:id: the fields given replace the old ones. */
+export const ScheduleChangeBody = v.pipe(
+  v.strictObject(
+    {
+      name: ScheduleFields.name,
+      devices: v.optional(ScheduleFields.devices),
+      preset_id: v.optional(ScheduleFields.preset_id),
+      values: v.optional(ScheduleFields.values),
+      cron: v.optional(ScheduleFields.cron),
+      at: v.optional(ScheduleFields.at),
+      timezone: v.optional(ScheduleFields.timezone),
+      enabled: v.optional(ScheduleFields.enabled),
+    },
+    'only name, devices, preset_id, values, cron, at, timezone and enabled can be changed',
+  ),
+  v.check((body) => body.preset_id === undefined || body.values === undefined, 'give preset_id or values, not both'),
+  v.check((body) => body.cron === undefined || body.at === undefined, 'give cron or at, not both'),
+);

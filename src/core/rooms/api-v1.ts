@@ -3,7 +3,7 @@ import { mayAccess } from '../auth/access.ts';
 import { passwordLogin } from '../auth/login.ts';
 import { verifyUserToken } from '../auth/tokens.ts';
 import { Close } from '../codes.ts';
-import type { Applied, CatchUp, Profile } from '../contract.ts';
+import type { Applied, CatchUp, Profile, Via } from '../contract.ts';
 import { InOrder, SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
@@ -32,7 +32,7 @@ export interface StateHost {
   readonly services: Services;
   state(): State;
   catchUp(since: number | undefined): CatchUp;
-  apply(actor: Actor, input: Record<string, unknown>): Applied;
+  apply(actor: Actor, input: Record<string, unknown>, via: Via): Applied;
 }
 
 const Credentials = v.object({ username: v.pipe(v.string(), v.maxLength(64)), password: v.pipe(v.string(), v.maxLength(256)) });
@@ -126,7 +126,7 @@ export class ApiV1 implements ChangeChannel {
     if ('username' in body || 'password' in body) return this.login(conn, body).catch((error) => this.failed(conn, error));
     if ('token' in body) return this.tokenLogin(conn, body).catch((error) => this.failed(conn, error));
     if ('get' in body) return this.get(conn, body);
-    const result = this.host.apply(this.actor(conn), body);
+    const result = this.host.apply(this.actor(conn), body, 'api_v1');
     if (!result.ok) return send(conn, result.error);
     // The confirmation; the broadcast that follows reaches this client too.
     send(conn, { ...result.applied, info: Object.keys(result.applied) });

@@ -13,7 +13,7 @@ import {
   stateToSettings,
 } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
-import type { Applied, Profile } from '../contract.ts';
+import type { Applied, Profile, Via } from '../contract.ts';
 import { SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
@@ -40,7 +40,7 @@ export interface CameraHost {
   readonly deviceId: string;
   readonly services: Services;
   state(): State;
-  apply(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied;
+  apply(actor: Actor, input: Record<string, unknown>, via: Via, requestId?: string): Applied;
   /** Forwards a command to the device on whichever channel it is on; false when it is offline. */
   command(command: CommandType, requestId: string): boolean;
   online(): boolean;
@@ -188,7 +188,7 @@ export class CameraChannel implements ChangeChannel {
     const status = decoded.message;
     if (status.currentSettings) {
       const changes = settingsToChanges(status.currentSettings, this.host.state());
-      const applied = this.host.apply({ kind: 'device' }, changes);
+      const applied = this.host.apply({ kind: 'device' }, changes, 'device');
       if (!applied.ok) {
         const e = applied.error;
         return this.reply(conn, false, `${e.error}: ${e.key}${'message' in e ? ` (${e.message})` : ''}`, status.requestId);
@@ -222,7 +222,7 @@ export class CameraChannel implements ChangeChannel {
       const actor: Actor = { kind: 'user', username: user.username, role: user.role };
       // Remember who asked before the change goes out, so the device's reply finds them.
       this.remember(id, conn);
-      const applied = this.host.apply(actor, changes, id);
+      const applied = this.host.apply(actor, changes, 'camera', id);
       if (!applied.ok) {
         this.forget(id);
         const e = applied.error;

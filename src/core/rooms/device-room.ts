@@ -3,11 +3,14 @@ import { Close } from '../codes.ts';
 import type {
   Applied,
   CatchUp,
+  ChangeSource,
   DeviceInfo,
   DeviceRoomApi,
   DeviceStatus,
   HelloResult,
+  HistoryEntry,
   Registration,
+  SchedulePlan,
   WatchResult,
 } from '../contract.ts';
 import { errorText } from '../log.ts';
@@ -16,11 +19,12 @@ import { Room, safeClose } from '../room.ts';
 import type { State } from '../state/keys.ts';
 import type { Actor } from '../state/model.ts';
 import { StateStore } from '../state/store.ts';
-import { Changes } from './device/changes.ts';
+import { type ApplyOptions, Changes } from './device/changes.ts';
 import { DeviceLink } from './device/device-link.ts';
 import { HeldSockets } from './device/held-sockets.ts';
 import { PresenceLease } from './device/presence-lease.ts';
 import { RegistrationRecord } from './device/registration.ts';
+import { DeviceSchedules } from './device/schedules.ts';
 import { StatusView } from './device/status-view.ts';
 import { Subscribers } from './device/subscribers.ts';
 import { WatchSessions } from './watch-sessions.ts';
@@ -38,11 +42,17 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
   };
   private readonly registration = new RegistrationRecord(this.ctx);
-  private readonly store = new StateStore(this.ctx.storage, this.services.config.stateLogSize);
+  private readonly store = new StateStore(
+    this.ctx.storage,
+    this.services.config.stateLogSize,
+    this.services.config.historyLimit,
+    () => this.services.clock.now(),
+  );
   private readonly lease = new PresenceLease(this.ctx);
   private readonly link = new DeviceLink(this.ctx, this.lease, this.logFailure);
   private readonly subscribers = new Subscribers(this.ctx, this.deviceId, this.logFailure);
   private readonly sessions = new WatchSessions(this);
+  private readonly schedules = new DeviceSchedules(this);
   private readonly held: HeldSockets = new HeldSockets(
     this.ctx,
     {
@@ -50,7 +60,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
       services: this.services,
       state: () => this.store.state,
       catchUp: (since) => this.store.since(since),
-      apply: (actor, input, requestId?: string) => this.applyChanges(actor, input, requestId) ?? UNREGISTERED,
+      apply: (actor, input, via, requestId?: string) => this.applyChanges(actor, input, { via }, { requestId }) ?? UNREGISTERED,
       command: (command, requestId): boolean =>
         this.held.camera.sendCommand(command, requestId) || this.link.command(command, requestId),
       online: () => this.online(),
@@ -63,8 +73,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   );
   private readonly status = new StatusView(this.ctx, this.registration, () => this.online(), this.lease);
   /** Published to every channel, in this order. */
-  private readonly changes = new Changes(this.store, [this.held.apiV1, this.subscribers, this.link, this.held.camera], (name) =>
-    this.link.trigger(name),
+  private readonly changes = new Changes(
+    this.ctx.storage,
+    this.store,
+    [this.held.apiV1, this.subscribers, this.link, this.held.camera],
+    (name) => this.link.trigger(name),
   );
 
   /** Online on either channel: /ws/device (a link within its lease), or /ws/camera/ (a socket held here). */
@@ -151,7 +164,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
    */
   deviceStatus(conn: string, status: DeviceStatus): Applied | null {
     if (!this.link.is(conn)) return null;
-    const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state) : null;
+    const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state, { via: 'device' }) : null;
     const requestId = status.request_id;
     const success = status.success ?? applied?.ok !== false;
     if (requestId)
@@ -175,8 +188,12 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   }
 
   /** A change from any protocol (device/changes.ts); null once the device is removed. */
-  applyChanges(actor: Actor, input: Record<string, unknown>, requestId?: string): Applied | null {
-    return this.registration.current ? this.changes.apply(actor, input, requestId) : null;
+  applyChanges(actor: Actor, input: Record<string, unknown>, source: ChangeSource, options?: ApplyOptions): Applied | null {
+    return this.registration.current ? this.changes.apply(actor, input, source, options) : null;
+  }
+
+  history(limit: number, before?: number): HistoryEntry[] | null {
+    return this.registration.current ? this.store.history(limit, before) : null;
   }
 
   subscribe(conn: string, since: number | undefined): boolean {
@@ -221,8 +238,27 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.unsubscribe(viewer);
   }
 
-  override onAlarm(): void {
+  // — schedules naming this device (device/schedules.ts) —
+
+  setSchedule(plan: SchedulePlan): void {
+    this.schedules.set(plan);
+  }
+
+  removeSchedule(id: string): void {
+    this.schedules.remove(id);
+  }
+
+  /** One alarm for everything the room waits for: watch answers and schedule runs. */
+  rearm(): void {
+    const times = [this.sessions.nextDue(), this.schedules.nextDue()].filter((at) => at !== undefined);
+    if (times.length > 0) this.ctx.setAlarm(Math.min(...times));
+    else this.ctx.deleteAlarm();
+  }
+
+  override async onAlarm(): Promise<void> {
     this.sessions.expire();
+    await this.schedules.runDue();
+    if (this.registration.current) this.rearm();
   }
 
   // — sockets this room holds itself: /api/v1 and /ws/camera/ (device/held-sockets.ts) —

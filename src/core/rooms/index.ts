@@ -1,11 +1,22 @@
-import type { ConnectionRoomApi, DeviceRoomApi, DirectoryApi, LimiterApi, RegistryApi, UserRoomApi } from '../contract.ts';
+import type {
+  ConnectionRoomApi,
+  DeviceRoomApi,
+  DirectoryApi,
+  LimiterApi,
+  PresetRoomApi,
+  RegistryApi,
+  ScheduleRoomApi,
+  UserRoomApi,
+} from '../contract.ts';
 import type { OneWay, Remote, RoomContext, Rooms } from '../ports.ts';
 import type { Room } from '../room.ts';
 import { ConnectionRoom } from './connection-room.ts';
 import { DeviceRoom } from './device-room.ts';
 import { DirectoryRoom } from './directory-room.ts';
 import { LimiterRoom } from './limiter-room.ts';
+import { PresetRoom } from './preset-room.ts';
 import { RegistryRoom } from './registry-room.ts';
+import { ScheduleRoom } from './schedule-room.ts';
 import { UserRoom } from './user-room.ts';
 
 /** Room ids are `kind:name`; the kind picks the class. Hosts create rooms only through this. */
@@ -16,6 +27,8 @@ const kinds: Record<string, new (ctx: RoomContext) => Room> = {
   limiter: LimiterRoom,
   directory: DirectoryRoom,
   registry: RegistryRoom,
+  presets: PresetRoom,
+  schedules: ScheduleRoom,
 };
 
 export function createRoom(ctx: RoomContext): Room {
@@ -32,6 +45,8 @@ export const roomId = {
   limiter: (key: string) => `limiter:${key}`,
   directory: () => 'directory:main',
   registry: (shard: number) => `registry:${shard}`,
+  presets: () => 'presets:main',
+  schedules: () => 'schedules:main',
 };
 
 /**
@@ -105,6 +120,8 @@ export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
   const directory = kind<DirectoryApi>(roomId.directory);
   const tellConnection = kind<ConnectionRoomApi>(roomId.connection, tell) as unknown as (id: string) => OneWay<ConnectionRoomApi>;
   const registry = kind<RegistryApi>((shard) => roomId.registry(Number(shard)));
+  const presets = kind<PresetRoomApi>(roomId.presets);
+  const schedules = kind<ScheduleRoomApi>(roomId.schedules);
   const rooms: Rooms = {
     device: kind<DeviceRoomApi>(roomId.device),
     connection: kind<ConnectionRoomApi>(roomId.connection),
@@ -112,6 +129,8 @@ export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
     limiter: kind<LimiterApi>(roomId.limiter),
     directory: () => directory(''),
     registry: (shard: number) => registry(String(shard)),
+    presets: () => presets(''),
+    schedules: () => schedules(''),
     tell: { connection: tellConnection },
   };
   return rooms;

@@ -24,6 +24,8 @@ export interface SessionHost {
   deviceLink(): string | undefined;
   /** The device's link turned out dead. */
   linkLost(conn: string): void;
+  /** The room's one alarm is set to the earliest thing it waits for (`nextDue` here is one). */
+  rearm(): void;
   logFailure(error: unknown): void;
 }
 
@@ -63,7 +65,7 @@ export class WatchSessions {
       this.host.linkLost(link);
       return { ok: false, reason: 'offline' };
     }
-    this.scheduleTimeouts();
+    this.host.rearm();
     this.services.log.info('watch started', { device: this.host.deviceId, session: sessionId, user });
     return { ok: true, session_id: sessionId, ice_servers: viewerIce, link };
   }
@@ -121,15 +123,14 @@ export class WatchSessions {
     for (const [id, session] of this.sessions) {
       if (!session.answered && session.created <= deadline) this.end(id, 'timeout');
     }
-    this.scheduleTimeouts();
+    this.host.rearm();
   }
 
-  /** One alarm covers every session still waiting for the device's answer. */
-  private scheduleTimeouts(): void {
+  /** When the first session still waiting for the device's answer times out, if any is. */
+  nextDue(): number | undefined {
     let next = Number.POSITIVE_INFINITY;
     for (const session of this.sessions.values()) if (!session.answered) next = Math.min(next, session.created);
-    if (next === Number.POSITIVE_INFINITY) this.host.ctx.deleteAlarm();
-    else this.host.ctx.setAlarm(next + this.services.config.watchAnswerTimeoutMs);
+    return next === Number.POSITIVE_INFINITY ? undefined : next + this.services.config.watchAnswerTimeoutMs;
   }
 
   private end(

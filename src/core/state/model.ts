@@ -75,3 +75,23 @@ export function unknownKey(keys: readonly string[]): string | null {
   for (const key of keys) if (!keyDef(key) || keyDef(key)?.trigger) return key;
   return null;
 }
+
+/**
+ * Values saved for later (a preset, a schedule): checked as `actor`'s change would be now, and again
+ * when applied. A trigger is an action, not a value to keep: it is refused.
+ */
+export function checkSavedValues(
+  actor: Actor,
+  input: Record<string, unknown>,
+): { ok: true; values: State } | { ok: false; error: StateError } {
+  const unknown = unknownChangeKey(input);
+  if (unknown !== null) return { ok: false, error: { error: 'Unknown key', key: unknown } };
+  const checked = validateChanges(actor, input);
+  if (!checked.ok) return checked;
+  const [trigger] = checked.triggers;
+  if (trigger)
+    return { ok: false, error: { error: 'Invalid value', key: trigger, message: `${trigger} is an action: it cannot be saved` } };
+  if (Object.keys(checked.changes).length === 0)
+    return { ok: false, error: { error: 'Invalid value', key: '', message: 'values must set at least one key' } };
+  return { ok: true, values: checked.changes };
+}

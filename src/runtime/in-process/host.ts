@@ -146,9 +146,12 @@ function fireAlarm(hosted: HostedRoom): void {
   // An alarm further off than one timer can wait is armed again until it is due.
   if (now < hosted.alarmAt) return hosted.armTimer(hosted.alarmAt);
   hosted.timer = undefined;
-  if (!hosted.ephemeral) hosted.storage.delete(ALARM_KEY);
   hosted.usedAt = now;
-  void dispatch.alarm(hosted.room);
+  // The stored alarm goes only once the handler is done, and only if it set no new one: a process
+  // killed mid-handler fires it again on restart, as Workers retries an alarm that did not finish.
+  void dispatch.alarm(hosted.room).then(() => {
+    if (hosted.timer === undefined && !hosted.ephemeral && hosted.loaded) hosted.storage.delete(ALARM_KEY);
+  });
 }
 
 /** A native socket's events, delivered to its room until the close. */

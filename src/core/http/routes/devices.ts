@@ -3,15 +3,16 @@ import * as v from 'valibot';
 import { mayAccess } from '../../auth/access.ts';
 import { hashDeviceKey, newDeviceKey } from '../../auth/device-key.ts';
 import type { Profile } from '../../contract.ts';
+import { describeIssues } from '../../envelope/schema.ts';
 import type { Services } from '../../ports.ts';
 import { isRegistered, shardOf } from '../../rooms/registry-room.ts';
-import { Changes, type StateError, unknownChangeKey } from '../../state/model.ts';
-import { readBody } from '../body.ts';
+import { Changes, unknownChangeKey } from '../../state/model.ts';
+import { readBody, stateErrorStatus } from '../body.ts';
 import type { Env } from '../env.ts';
 import type { Guards } from '../guards.ts';
-import { DeviceId, NewDeviceBody } from '../schemas.ts';
+import { DeviceId, HistoryQuery, NewDeviceBody } from '../schemas.ts';
 
-/** Devices: the listing, one device, registering and removing (admins), and its camera state. */
+/** Devices: the listing, one device, registering and removing (admins), its camera state and its history. */
 export function devices(services: Services, { requireUser, requireAdmin }: Guards): Hono<Env> {
   const { rooms, log, clock } = services;
   const app = new Hono<Env>();
@@ -57,6 +58,7 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       if (!v.is(DeviceId, id) || !(await rooms.directory().removeDevice(id))) return c.json(notFound(id), 404);
       await rooms.registry(shardOf(id)).remove(id);
       await rooms.device(id).unregister();
+      await rooms.presets().removeDevice(id);
       log.info('device removed', { device: id, by: c.get('user').username });
       return c.body(null, 204);
     })
@@ -67,6 +69,14 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       c.header('X-State-Seq', String(read.seq));
       return c.json(read.state);
     })
+    .get('/:id/history', async (c) => {
+      const id = c.req.param('id');
+      const query = v.safeParse(HistoryQuery, c.req.query());
+      if (!query.success) return c.json({ error: 'Invalid request', message: describeIssues(query.issues, 'query') }, 400);
+      const { limit = 50, before } = query.output;
+      const changes = (await reachable(c.get('user'), id)) ? await rooms.device(id).history(limit, before) : null;
+      return changes ? c.json({ changes }) : c.json(notFound(id), 404);
+    })
     .patch('/:id/state', async (c) => {
       const id = c.req.param('id');
       const user = c.get('user');
@@ -75,14 +85,11 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       if (body instanceof Response) return body;
       const unknown = unknownChangeKey(body);
       if (unknown !== null) return c.json({ error: 'Unknown key', key: unknown }, 400);
-      const result = await rooms.device(id).applyChanges({ kind: 'user', username: user.username, role: user.role }, body);
+      const actor = { kind: 'user', username: user.username, role: user.role } as const;
+      const result = await rooms.device(id).applyChanges(actor, body, { via: 'http' });
       if (!result) return c.json(notFound(id), 404);
-      if (!result.ok) return c.json(result.error, statusOf(result.error));
+      if (!result.ok) return c.json(result.error, stateErrorStatus(result.error));
       c.header('X-State-Seq', String(result.seq));
       return c.json(result.applied);
     });
-}
-
-function statusOf(error: StateError): 400 | 403 {
-  return error.error === 'Permission denied' ? 403 : 400;
 }

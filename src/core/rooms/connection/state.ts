@@ -112,7 +112,7 @@ export async function stateSet(
   const actor = { kind: 'user', username: profile.username, role: profile.role } as const;
   const result =
     mayAccess(profile, deviceId) && (await isRegistered(rooms, deviceId))
-      ? await rooms.device(deviceId).applyChanges(actor, payload.changes)
+      ? await rooms.device(deviceId).applyChanges(actor, payload.changes, { via: 'viewer' })
       : null;
   if (!result) return room.fail(socket, 'device_not_found', ErrorText.deviceNotFound, message.request_id);
   if (!result.ok) return failState(room, socket, result.error, message.request_id);
