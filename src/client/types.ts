@@ -108,3 +108,55 @@ export interface CloseEvent {
   reconnecting: boolean;
   delayMs?: number;
 }
+
+// — presets, schedules and history (HTTP; see docs/presets.md) —
+
+export interface Preset {
+  id: string;
+  name: string;
+  values: CameraState;
+  /** The device it belongs to; absent for a shared preset. */
+  device_id?: string;
+}
+
+/** What applying came to on one device. */
+export type DeviceResult =
+  | { ok: true; seq: number; applied: CameraState }
+  | { ok: false; error: string; key?: string; message?: string };
+
+export interface Schedule {
+  id: string;
+  name?: string;
+  devices: string[];
+  preset_id?: string;
+  values?: CameraState;
+  /** 5 fields, or 6 with seconds first. */
+  cron?: string;
+  /** A one-shot time, ISO 8601. */
+  at?: string;
+  timezone: string;
+  enabled: boolean;
+  created_by: string;
+  created_at: string;
+  /** The next three runs (ISO 8601, UTC); empty when disabled or done. */
+  next_runs: string[];
+  last_run?: { at: string; results: Record<string, DeviceResult> };
+}
+
+/** A new schedule: a preset or values, cron or at. */
+export type NewSchedule = { name?: string; devices: string[]; timezone?: string; enabled?: boolean } & (
+  | { preset_id: string }
+  | { values: CameraState }
+) &
+  ({ cron: string } | { at: string });
+
+export type Via = 'http' | 'api_v1' | 'viewer' | 'camera' | 'device' | 'preset' | 'schedule';
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  /** A username, `device`, or `schedule:<id>`. */
+  by: string;
+  via: Via;
+  changes: CameraState;
+}

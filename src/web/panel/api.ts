@@ -75,3 +75,5 @@ export function stateSchema(): Promise<KeyDescription[]> {
   });
   return schema;
 }
+
+export type { DeviceResult, HistoryEntry, Preset, Schedule } from '../../client/index.ts';

@@ -5,6 +5,7 @@ import { LiveDevices } from './live.ts';
 import { parseRoute, type Route } from './router.ts';
 import { clearSession, loadSession, SESSION_KEY, type Session } from './session.ts';
 import { adminDevicesView } from './views/admin-devices.ts';
+import { adminSchedulesView } from './views/admin-schedules.ts';
 import { adminUsersView } from './views/admin-users.ts';
 import { deviceListView } from './views/device-list.ts';
 import { devicePageView } from './views/device-page.ts';
@@ -68,6 +69,8 @@ function viewFor(route: Route, ctx: ViewContext): View {
       return adminUsersView(ctx);
     case 'admin-devices':
       return adminDevicesView();
+    case 'admin-schedules':
+      return adminSchedulesView();
     default:
       return deviceListView(ctx);
   }
@@ -93,6 +96,7 @@ function render(): void {
         nav('#/', 'Cameras', route.name === 'devices' || route.name === 'device'),
         admin && nav('#/admin/devices', 'Manage devices', route.name === 'admin-devices'),
         admin && nav('#/admin/users', 'Users', route.name === 'users'),
+        admin && nav('#/admin/schedules', 'Schedules', route.name === 'admin-schedules'),
       ),
       h(
         'div',

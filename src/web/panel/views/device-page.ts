@@ -1,13 +1,19 @@
 import type { CameraState, StateEvent, StatusEvent } from '../../../client/index.ts';
 import { h, mount, notify } from '../../shared/dom.ts';
-import { api, type DeviceInfo, type KeyDescription, stateSchema } from '../api.ts';
+import { api, type DeviceInfo, type KeyDescription, type Preset, stateSchema } from '../api.ts';
 import { type Control, createControl } from '../controls.ts';
 import { groupKeys } from '../groups.ts';
+import { historyBox } from '../history-box.ts';
+import { presetsBox } from '../presets-box.ts';
+import { schedulesBox } from '../schedules.ts';
 import { mayWrite } from '../session.ts';
 import { type Watch, watch } from '../watch.ts';
 import type { View, ViewContext } from './view.ts';
 
-/** One camera: its live video, record and snapshot buttons, and a control for every state key. */
+/**
+ * One camera: its live video, record and snapshot buttons, a control for every state key, and below
+ * them its presets, schedules and recent changes.
+ */
 export function devicePageView({ viewer, session, live }: ViewContext, deviceId: string): View {
   const title = h('h1', null, deviceId);
   const badge = h('span', { class: 'badge off' }, '…');
@@ -30,6 +36,16 @@ export function devicePageView({ viewer, session, live }: ViewContext, deviceId:
     'Snapshot',
   );
   const controlsBox = h('div', { class: 'controls' }, h('p', { class: 'muted' }, 'Loading controls…'));
+  /** The keys this user may write, known once the schema has loaded: what a preset saves. */
+  let writable: string[] = [];
+  const savable = () => {
+    const state = viewer.getState(deviceId)?.state ?? {};
+    return Object.fromEntries(writable.filter((key) => key in state).map((key) => [key, state[key]]));
+  };
+  const presets = presetsBox(session, deviceId, savable);
+  let presetList: Preset[] = [];
+  const schedules = schedulesBox(deviceId, mayWrite(session.role, 'operator'), savable, () => presetList);
+  const history = historyBox(deviceId);
   const el = h(
     'section',
     { class: 'device-page' },
@@ -53,6 +69,7 @@ export function devicePageView({ viewer, session, live }: ViewContext, deviceId:
       ),
       controlsBox,
     ),
+    h('div', { class: 'extras-grid' }, presets.el, schedules.el, history.el),
   );
 
   const controls = new Map<string, Control>();
@@ -136,12 +153,14 @@ export function devicePageView({ viewer, session, live }: ViewContext, deviceId:
     viewer.on('state', (e: StateEvent) => {
       if (e.device_id !== deviceId) return;
       seq.textContent = `state #${e.seq}`;
+      if (!e.snapshot) history.reload();
       showState(e.state, e.snapshot ? Object.keys(e.state) : e.changed);
     }),
     viewer.on('status', (e: StatusEvent) => e.device_id === deviceId && showOnline(e.online, e.presence)),
   ];
 
   const buildControls = (keys: KeyDescription[]) => {
+    writable = keys.filter((def) => def.type !== 'trigger' && mayWrite(session.role, def.write)).map((def) => def.key);
     mount(controlsBox);
     for (const group of groupKeys(keys)) {
       const box = h('fieldset', { class: 'group' }, h('legend', null, group.title));
@@ -165,6 +184,9 @@ export function devicePageView({ viewer, session, live }: ViewContext, deviceId:
       title.textContent = info.name === info.device_id ? info.name : `${info.name} (${info.device_id})`;
       showOnline(info.online, info.presence);
       buildControls(keys);
+      history.reload();
+      presetList = await presets.reload();
+      await schedules.reload();
       const hold = live.hold([deviceId]);
       release = hold.release;
       const { not_found } = await hold.ready;
