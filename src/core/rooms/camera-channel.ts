@@ -13,7 +13,7 @@ import {
   stateToSettings,
 } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
-import type { Applied, Profile, Via } from '../contract.ts';
+import type { Applied, DeviceStatus, Profile, Via } from '../contract.ts';
 import { SocketLimits } from '../inbound.ts';
 import type { ConnectInfo, Connection, Services } from '../ports.ts';
 import { safeClose } from '../room.ts';
@@ -167,6 +167,18 @@ export class CameraChannel implements ChangeChannel {
   }
 
   /** A reply from the device, on either channel, for the controller that asked. */
+  /** The device's report on /ws/device answers a command sent here (it carries the request_id). */
+  reported(status: DeviceStatus, applied: Applied | null, state: State): void {
+    if (!status.request_id) return;
+    const success = status.success ?? applied?.ok !== false;
+    this.deviceReplied({
+      requestId: status.request_id,
+      success,
+      message: status.message ?? '',
+      settings: stateToSettings(state),
+    });
+  }
+
   deviceReplied(reply: { requestId: string; success: boolean; message: string; settings?: Settings }): void {
     const waiting = this.pending.get(reply.requestId);
     if (!waiting) return;

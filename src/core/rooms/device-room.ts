@@ -1,4 +1,3 @@
-import { stateToSettings } from '../camera/codec.ts';
 import { Close } from '../codes.ts';
 import type {
   Applied,
@@ -42,35 +41,13 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.services.log.error('call from device room failed', { device: this.deviceId, error: errorText(error) });
   };
   private readonly registration = new RegistrationRecord(this.ctx);
-  private readonly store = new StateStore(
-    this.ctx.storage,
-    this.services.config.stateLogSize,
-    this.services.config.historyLimit,
-    () => this.services.clock.now(),
-  );
+  private readonly store = new StateStore(this.ctx.storage, this.services.config, this.services.clock);
   private readonly lease = new PresenceLease(this.ctx);
   private readonly link = new DeviceLink(this.ctx, this.lease, this.logFailure);
   private readonly subscribers = new Subscribers(this.ctx, this.deviceId, this.logFailure);
   private readonly sessions = new WatchSessions(this);
   private readonly schedules = new DeviceSchedules(this);
-  private readonly held: HeldSockets = new HeldSockets(
-    this.ctx,
-    {
-      deviceId: this.deviceId,
-      services: this.services,
-      state: () => this.store.state,
-      catchUp: (since) => this.store.since(since),
-      apply: (actor, input, via, requestId?: string) => this.applyChanges(actor, input, { via }, { requestId }) ?? UNREGISTERED,
-      command: (command, requestId): boolean =>
-        this.held.camera.sendCommand(command, requestId) || this.link.command(command, requestId),
-      online: () => this.online(),
-      presenceChanged: () => {
-        this.lease.renew();
-        this.publishStatus();
-      },
-    },
-    this.logFailure,
-  );
+  private readonly held: HeldSockets = new HeldSockets(this.ctx, this, this.store, this.link);
   private readonly status = new StatusView(this.ctx, this.registration, () => this.online(), this.lease);
   /** Published to every channel, in this order. */
   private readonly changes = new Changes(
@@ -81,7 +58,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   );
 
   /** Online on either channel: /ws/device (a link within its lease), or /ws/camera/ (a socket held here). */
-  private online(): boolean {
+  online(): boolean {
     return this.link.conn() !== undefined || this.held.camera.device() !== undefined;
   }
 
@@ -165,15 +142,7 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   deviceStatus(conn: string, status: DeviceStatus): Applied | null {
     if (!this.link.is(conn)) return null;
     const applied = status.state ? this.applyChanges({ kind: 'device' }, status.state, { via: 'device' }) : null;
-    const requestId = status.request_id;
-    const success = status.success ?? applied?.ok !== false;
-    if (requestId)
-      this.held.camera.deviceReplied({
-        requestId,
-        success,
-        message: status.message ?? '',
-        settings: stateToSettings(this.store.state),
-      });
+    if (status.request_id) this.held.camera.reported(status, applied, this.store.state);
     return applied;
   }
 
@@ -283,10 +252,13 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     return this.held.has(connId);
   }
 
+  /** The device connected or left on /ws/camera/: its lease is renewed, its status told. */
+  presenceChanged(): void {
+    this.lease.renew();
+    this.publishStatus();
+  }
+
   private publishStatus(): void {
     this.subscribers.send(this.status.frame(this.deviceId));
   }
 }
-
-/** What the protocols answer when the device was removed while they held a socket to it. */
-const UNREGISTERED: Applied = { ok: false, error: { error: 'Unknown key', key: '' } };

@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
 import type { CatchUp, HistoryEntry, Via } from '../contract.ts';
 import type { RoomStorage } from '../ports.ts';
 import { defaultState, type State } from './keys.ts';
@@ -26,25 +28,28 @@ export class StateStore {
   state: State;
   seq: number;
 
+  /** How far back a reconnecting client is caught up change by change (STATE_LOG_SIZE). */
+  private readonly catchUpSize: number;
+  /** How many changes the log keeps: the larger of that and HISTORY_LIMIT. */
+  private readonly keep: number;
+
   constructor(
     private readonly storage: RoomStorage,
-    /** How far back a reconnecting client is caught up change by change. */
-    private readonly catchUpSize: number,
-    /** How many changes the log keeps (at least `catchUpSize`). */
-    private readonly keep: number,
-    private readonly now: () => number,
+    config: Pick<Config, 'stateLogSize' | 'historyLimit'>,
+    private readonly clock: Clock,
   ) {
     // Keys added in a later version appear with their defaults.
     this.state = { ...defaultState(), ...(storage.get<State>('state') ?? {}) };
     this.seq = storage.get<number>('seq') ?? 0;
-    this.keep = Math.max(keep, catchUpSize);
+    this.catchUpSize = config.stateLogSize;
+    this.keep = Math.max(config.historyLimit, config.stateLogSize);
   }
 
   /** Persists `changes` as the next sequence number and returns it. */
   apply(changes: State, recorded: Recorded): number {
     const seq = this.seq + 1;
     const state = { ...this.state, ...changes };
-    const entry: LogEntry = { changes, at: this.now(), by: recorded.by, via: recorded.via };
+    const entry: LogEntry = { changes, at: this.clock.now(), by: recorded.by, via: recorded.via };
     this.storage.putMany({ ...recorded.with, state, seq, [logKey(seq)]: entry });
     if (seq > this.keep) this.storage.delete(logKey(seq - this.keep));
     this.state = state;
