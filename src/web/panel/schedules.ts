@@ -6,10 +6,12 @@ import { describe } from './presets-box.ts';
 /** Schedules in the panel: a camera's own list and form, and the rows the admin page lists too. */
 
 const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** A run's time as people read it: "8 Dec 2026, 17:30", in this browser's zone. */
+const shortTime = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 
 /** "every day 07:00 (cron 0 7 * * *, Europe/Berlin)" is too clever: the expression is shown as written. */
 function when(s: Schedule): string {
-  return s.cron !== undefined ? `cron ${s.cron} (${s.timezone})` : `once at ${new Date(s.at ?? '').toLocaleString()}`;
+  return s.cron !== undefined ? `cron ${s.cron} (${s.timezone})` : `once at ${shortTime(s.at ?? '')}`;
 }
 
 /** One schedule: what, when, its next runs, its last run, enable/disable and delete. */
@@ -24,7 +26,7 @@ export function scheduleRow(s: Schedule, presets: Preset[], changed: () => void,
     onchange: () => void patch(s.id, { enabled: toggle.checked }, changed),
   });
   const last = s.last_run
-    ? `last ran ${new Date(s.last_run.at).toLocaleString()}: ${Object.entries(s.last_run.results)
+    ? `last ran ${shortTime(s.last_run.at)}: ${Object.entries(s.last_run.results)
         .map(([id, r]) => `${id} ${describe(r)}`)
         .join('; ')}`
     : 'has not run yet';
@@ -36,7 +38,7 @@ export function scheduleRow(s: Schedule, presets: Preset[], changed: () => void,
     h(
       'div',
       { class: 'small', 'data-list': 'next-runs' },
-      s.next_runs.length > 0 ? `next: ${s.next_runs.map((at) => new Date(at).toLocaleString()).join(' · ')}` : 'no runs ahead',
+      s.next_runs.length > 0 ? `next: ${s.next_runs.map(shortTime).join(' · ')}` : 'no runs ahead',
     ),
     h('div', { class: 'muted small' }, last),
     h(
