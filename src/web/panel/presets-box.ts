@@ -49,9 +49,15 @@ export function presetsBox(
   };
   picker.addEventListener('change', updateButtons);
 
+  /** Each reload's number: an older one that answers late must not show its stale list. */
+  let latest = 0;
+
   async function reload(): Promise<Preset[]> {
+    const mine = ++latest;
     const keep = picker.value;
-    presets = (await api<{ presets: Preset[] }>(`/api/presets?device=${encodeURIComponent(deviceId)}`)).presets;
+    const loaded = (await api<{ presets: Preset[] }>(`/api/presets?device=${encodeURIComponent(deviceId)}`)).presets;
+    if (mine !== latest) return presets;
+    presets = loaded;
     const own = presets.filter((p) => p.device_id !== undefined);
     const shared = presets.filter((p) => p.device_id === undefined);
     const option = (p: Preset) => h('option', { value: p.id, selected: p.id === keep }, p.name);

@@ -114,7 +114,11 @@ export function schedulesBox(
     at.hidden = kind.value !== 'at';
   }
 
+  /** Each reload's number: an older one that answers late must not show its stale list. */
+  let latest = 0;
+
   async function reload(): Promise<void> {
+    const mine = ++latest;
     const all = presets();
     mount(
       what,
@@ -123,13 +127,14 @@ export function schedulesBox(
     );
     try {
       const { schedules } = await api<{ schedules: Schedule[] }>('/api/schedules');
-      const mine = schedules.filter((s) => s.devices.includes(deviceId));
+      if (mine !== latest) return;
+      const here = schedules.filter((s) => s.devices.includes(deviceId));
       mount(
         list,
-        ...(mine.length > 0 ? mine.map((s) => scheduleRow(s, all, () => void reload())) : [h('li', { class: 'muted' }, 'None.')]),
+        ...(here.length > 0 ? here.map((s) => scheduleRow(s, all, () => void reload())) : [h('li', { class: 'muted' }, 'None.')]),
       );
     } catch (e) {
-      mount(list, h('li', { class: 'error' }, `Cannot load the schedules: ${(e as Error).message}`));
+      if (mine === latest) mount(list, h('li', { class: 'error' }, `Cannot load the schedules: ${(e as Error).message}`));
     }
   }
 
