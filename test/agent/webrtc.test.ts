@@ -10,7 +10,7 @@ import { launchBrowser, logIn, pageErrors } from '../helpers/browser.ts';
 import { TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { api, login, registerDevice } from '../helpers/http.ts';
-import { freeRtpPort, freeTcpPort, startCoturn, type Turn, testStream } from '../helpers/media.ts';
+import { freePort, freeRtpPort, startCoturn, type Turn, testStream } from '../helpers/media.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 import { startWhepServer, type WhepServer } from '../helpers/whep-server.ts';
 
@@ -288,7 +288,7 @@ describe('watches the agent cannot serve end with a reason the viewer sees', () 
   });
 
   test('a WHEP server that is down', async () => {
-    const port = await freeTcpPort();
+    const port = await freePort();
     const cam = await camera('whep-down', [
       '--protocol',
       'json',

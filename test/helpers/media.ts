@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { type AddressInfo, createServer } from 'node:net';
-import { spawnChild } from '../../scripts/child-process.ts';
+import { freePort, spawnChild } from '../../scripts/child-process.ts';
+
+export { freePort };
 
 /**
  * Video and TURN for the WebRTC tests, from Debian's packages (`apt-get install ffmpeg coturn`;
@@ -45,14 +46,6 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export interface Turn {
   url: string;
   secret: string;
@@ -63,7 +56,7 @@ export interface Turn {
 /** coturn on loopback, checking credentials with `use-auth-secret` as a deployment would. */
 export async function startCoturn(): Promise<Turn> {
   need('turnserver', 'coturn');
-  const port = await freeTcpPort();
+  const port = await freePort();
   const relay = await freeRtpPort();
   const secret = 'turn-secret-for-tests';
   const coturn = spawnChild([

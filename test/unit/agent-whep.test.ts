@@ -6,7 +6,7 @@ import type { Peer, PeerEvents } from '../../src/agent/webrtc/peer.ts';
 import { whepBackend } from '../../src/agent/webrtc/whep-backend.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { freeTcpPort } from '../helpers/media.ts';
+import { freePort } from '../helpers/media.ts';
 
 /**
  * The WHEP bridge's HTTP, against a scripted server on loopback: what it POSTs, PATCHes and DELETEs,
@@ -114,7 +114,7 @@ test('what the viewer is told when the WHEP server cannot serve the watch', asyn
   });
   reply = (_req, res) => res.writeHead(201).end('<html>not sdp</html>');
   await assert.rejects(open().answer(OFFER), { message: "the camera's WHEP server answered without an SDP answer" });
-  const closed = await freeTcpPort();
+  const closed = await freePort();
   await assert.rejects(open(`http://127.0.0.1:${closed}/cam/whep`).answer(OFFER), {
     message: `the camera's WHEP server http://127.0.0.1:${closed}/cam/whep cannot be reached (ECONNREFUSED)`,
   });

@@ -110,8 +110,7 @@ const ScheduleFields = {
 
 export const NewScheduleBody = v.pipe(
   v.object({
-    name: ScheduleFields.name,
-    devices: ScheduleFields.devices,
+    ...ScheduleFields,
     preset_id: v.optional(ScheduleFields.preset_id),
     values: v.optional(ScheduleFields.values),
     cron: v.optional(ScheduleFields.cron),
