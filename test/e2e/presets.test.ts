@@ -70,11 +70,24 @@ describe('a camera page', () => {
   test('a schedule created on the page shows its next runs', async () => {
     await registerDevice(server.url, admin, 'sched-cam');
     const { page, context, errors } = await openPanel();
+    // The camera's details are held back: "the current settings" are not known yet.
+    let letDetailsThrough = () => {};
+    const detailsHeld = new Promise<void>((resolve) => {
+      letDetailsThrough = resolve;
+    });
+    await page.route('**/api/devices/sched-cam', async (route) => {
+      await detailsHeld;
+      await route.continue();
+    });
     await page.goto(`${server.url}/#/devices/sched-cam`);
     await page.waitForSelector('[data-form="new-schedule"]');
     await page.fill('input[name="schedule-name"]', 'Mornings');
     await page.fill('input[name="cron"]', '0 7 * * *');
     await page.fill('input[name="timezone"]', 'Europe/Berlin');
+    await page.click('[data-form="new-schedule"] button[type="submit"]');
+    await page.waitForSelector('.notice:has-text("still loading")');
+    letDetailsThrough();
+    await page.waitForSelector('[data-key="contrast"]');
     await page.click('[data-form="new-schedule"] button[type="submit"]');
     const row = page.locator('[data-list="schedules"] li.schedule', { hasText: 'Mornings' });
     await row.waitFor();

@@ -3,6 +3,9 @@ import { h, mount, notify } from '../shared/dom.ts';
 import { api, type DeviceInfo, type DeviceResult, type Preset } from './api.ts';
 import type { Session } from './session.ts';
 
+/** What saving "the current settings" says before the camera's settings and schema have loaded. */
+export const STILL_LOADING = "The camera's settings are still loading: try again in a moment.";
+
 /**
  * A camera's presets: pick one and apply it (here, or to several cameras), save the current settings
  * as a new one, delete one. Shared presets are listed with the camera's own; only admins change them.
@@ -150,10 +153,12 @@ export function presetsBox(
   async function save(event: Event): Promise<void> {
     event.preventDefault();
     const shared = sharedBox.checked;
+    const values = savable();
+    if (Object.keys(values).length === 0) return notify(STILL_LOADING, 'info');
     try {
       const preset = await api<Preset>('/api/presets', {
         method: 'POST',
-        body: { name: nameInput.value.trim(), values: savable(), ...(shared ? {} : { device_id: deviceId }) },
+        body: { name: nameInput.value.trim(), values, ...(shared ? {} : { device_id: deviceId }) },
       });
       saveForm.reset();
       await reload();

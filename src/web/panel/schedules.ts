@@ -1,7 +1,7 @@
 import type { CameraState } from '../../client/index.ts';
 import { h, mount, notify } from '../shared/dom.ts';
 import { api, type Preset, type Schedule } from './api.ts';
-import { describe } from './presets-box.ts';
+import { describe, STILL_LOADING } from './presets-box.ts';
 
 /** Schedules in the panel: a camera's own list and form, and the rows the admin page lists too. */
 
@@ -140,10 +140,12 @@ export function schedulesBox(
 
   async function create(event: Event): Promise<void> {
     event.preventDefault();
+    const values = what.value ? {} : savable();
+    if (!what.value && Object.keys(values).length === 0) return notify(STILL_LOADING, 'info');
     const body: Record<string, unknown> = {
       devices: [deviceId],
       ...(name.value.trim() ? { name: name.value.trim() } : {}),
-      ...(what.value ? { preset_id: what.value } : { values: savable() }),
+      ...(what.value ? { preset_id: what.value } : { values }),
     };
     if (kind.value === 'cron') Object.assign(body, { cron: cron.value.trim(), timezone: zone.value.trim() || 'UTC' });
     else if (!at.value) return notify('Choose when', 'info');
