@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { ENV_VARIABLES } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
 import { storedSecret } from '../src/runtime/in-process/secret-file.ts';
 import { PUBLIC_DIR } from '../src/runtime/in-process/static-files.ts';
 import { bundleWorker, compatibilityDate } from './worker-bundle.ts';
@@ -14,6 +15,7 @@ const env = process.env;
 const host = env.HOST || '0.0.0.0';
 const port = Number(env.PORT || '8000');
 const dataDir = env.DATA_DIR || './data';
+const log = createLogger('info', console.log, env.LOG_FORMAT === 'json' ? 'json' : 'text');
 mkdirSync(join(dataDir, 'workerd'), { recursive: true });
 
 const bindings: Record<string, string> = {};
@@ -40,19 +42,21 @@ const mf = new Miniflare({
   bindings,
   host,
   port,
+  // No `request.cf` lookup: it fetches Cloudflare's sample object from the internet on every start.
+  cf: false,
   log: new Log(LogLevel.WARN),
 });
 const url = await mf.ready;
 // The first request bootstraps the Worker (and prints a generated admin password, if any).
 await mf.dispatchFetch(new URL('/api/status', url));
-console.log(`${new Date().toISOString()} info edgecam listening url=http://${host}:${url.port} runtime=workerd`);
+log.info('edgecam listening', { url: `http://${host}:${url.port}`, runtime: 'workerd' });
 
 // Miniflare installs a signal hook that exits with 143 before workerd is stopped; ours stops workerd
 // (every acknowledged write is already committed to SQLite) and exits 0, like the other runtimes.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.removeAllListeners(signal);
   process.once(signal, () => {
-    console.log(`${new Date().toISOString()} info shutting down signal=${signal}`);
+    log.info('shutting down', { signal });
     mf.dispose().finally(() => process.exit(0));
   });
 }

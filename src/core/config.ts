@@ -85,6 +85,7 @@ const EnvSchema = v.object({
   STATE_HIGH_WATER_BYTES: integer(64 * 1024, 1024),
   TRUST_PROXY: flag(false),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
+  LOG_FORMAT: v.optional(v.picklist(['text', 'json'], 'LOG_FORMAT must be text or json'), 'text'),
 });
 
 type Env = v.InferOutput<typeof EnvSchema>;
@@ -136,6 +137,7 @@ export interface Config {
   stateHighWaterBytes: number;
   trustProxy: boolean;
   logLevel: Env['LOG_LEVEL'];
+  logFormat: Env['LOG_FORMAT'];
 }
 
 /** Thrown with every bad variable named, so a misconfigured deploy fails at once and says why. */
@@ -200,5 +202,6 @@ export function loadConfig(env: Record<string, unknown>): Config {
     stateHighWaterBytes: e.STATE_HIGH_WATER_BYTES,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   };
 }

@@ -72,6 +72,9 @@ export interface StartOptions {
   dataDir?: string;
 }
 
+/** The "listening" line in either log format: `… url=http://host:port` or `{…"url":"http://host:port"…}`. */
+const LISTENING = /edgecam listening.*?url"?[=:]"?http:\/\/[^:]+:(\d+)/;
+
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'edgecam-test-'));
   const server = spawnChild(commands[currentTarget()](), {
@@ -87,7 +90,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     // Its own process group, so a kill also reaches what it started (workerd under Miniflare).
     group: true,
   });
-  const [, port] = await server.waitFor(/edgecam listening url=http:\/\/[^:]+:(\d+)/, 60_000, 'the server listening');
+  const [, port] = await server.waitFor(LISTENING, 60_000, 'the server listening');
   const owned = opts.dataDir === undefined;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -154,6 +154,11 @@ describe('loadConfig parsing', () => {
     assert.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
   });
 
+  test('LOG_FORMAT is text unless json is asked for', () => {
+    assert.equal(loadConfig({}).logFormat, 'text');
+    assert.equal(loadConfig({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  });
+
   test('non-string entries such as Workers bindings are ignored', () => {
     const binding = { idFromName() {}, get() {} };
     const config = loadConfig({ PORT: binding, JWT_SECRET: binding, ASSETS: { fetch() {} }, RATE_LIMIT_PER_S: 7 });
@@ -182,6 +187,7 @@ describe('loadConfig errors', () => {
     ['HELLO_TIMEOUT_S', '0.01', 'at least 0.05'],
     ['TRUST_PROXY', 'maybe', 'true or false'],
     ['LOG_LEVEL', 'verbose', ''],
+    ['LOG_FORMAT', 'yaml', 'text or json'],
   ] as const) {
     test(`${name}=${value.length > 20 ? `<${value.length} chars>` : value} throws a ConfigError naming ${name}`, () => {
       const error = configError({ [name]: value });

@@ -156,7 +156,7 @@ export class WatchSessions {
       });
       rooms.connection(session.viewer).deliver(ended, { remove: sessionId }).catch(this.host.logFailure);
     }
-    log.info('watch ended', { device: this.host.deviceId, session: sessionId, reason, message: opts.message });
+    log.info('watch ended', { device: this.host.deviceId, session: sessionId, reason, detail: opts.message });
   }
 
   private drop(sessionId: string): void {

@@ -23,7 +23,7 @@ import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
  */
 export async function serve(runtime: 'node' | 'deno'): Promise<void> {
   const config = loadConfig(process.env);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, console.log, config.logFormat);
   mkdirSync(config.dataDir, { recursive: true });
   config.jwtSecret = storedSecret(config.dataDir, config.jwtSecret, (path) =>
     log.info('generated JWT_SECRET and saved it', { path }),

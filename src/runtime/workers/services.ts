@@ -31,7 +31,7 @@ export function createServices(env: Env, host: 'worker' | 'durable-object'): Ser
       'JWT_SECRET is not set: run `wrangler secret put JWT_SECRET` (at least 32 bytes, e.g. from `openssl rand -base64 48`)',
     );
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, console.log, config.logFormat);
   const call: RoomCall =
     host === 'durable-object'
       ? roomCall((id) => roomStub(env, id))

@@ -20,7 +20,7 @@ export async function status(
   const device = socket.state.device as string;
   const requestId = message.request_id ?? payload.request_id;
   if (payload.success === false) {
-    room.services.log.warn('device reports failure', { device, request: requestId, message: payload.message });
+    room.services.log.warn('device reports failure', { device, request: requestId, detail: payload.message });
   }
   const unknown = payload.state ? unknownChangeKey(payload.state) : null;
   if (unknown !== null) return failState(room, socket, { error: 'Unknown key', key: unknown }, requestId);
