@@ -56,6 +56,7 @@ const EnvSchema = v.object({
   STUN_URLS: list,
   TURN_URLS: list,
   TURN_SECRET: v.optional(v.string()),
+  METRICS_TOKEN: v.optional(v.pipe(v.string(), v.minLength(16, 'must be at least 16 characters (try: openssl rand -hex 24)'))),
   TURN_TTL_S: integer(3600, 60, WEEK_S),
   HELLO_TIMEOUT_S: seconds(10),
   HEARTBEAT_TIMEOUT_S: seconds(90),
@@ -106,6 +107,8 @@ export interface Config {
   stunUrls: string[];
   turnUrls: string[];
   turnSecret: string | undefined;
+  /** A bearer token for GET /metrics, for a scraper that has no user. */
+  metricsToken: string | undefined;
   turnTtlS: number;
   helloTimeoutMs: number;
   heartbeatTimeoutMs: number;
@@ -174,6 +177,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     stunUrls: e.STUN_URLS,
     turnUrls: e.TURN_URLS,
     turnSecret: e.TURN_SECRET,
+    metricsToken: e.METRICS_TOKEN,
     turnTtlS: e.TURN_TTL_S,
     helloTimeoutMs: e.HELLO_TIMEOUT_S * 1000,
     heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_S * 1000,

@@ -201,11 +201,36 @@ export interface LimiterApi {
 }
 
 // — registry shards (rooms/registry-room.ts) —
+
+/** A listing's row, as the device's room last told its shard. */
+export interface ListedDevice extends DeviceInfo {
+  /** Online over /ws/device, so only while `last_seen` is within HEARTBEAT_TIMEOUT_S. */
+  leased: boolean;
+}
+
+/** One shard's part of a page of the device listing. */
+export interface ListingQuery {
+  /** Ids after this one, in code-unit order. */
+  after?: string | undefined;
+  /** At most this many; all when absent. */
+  limit?: number | undefined;
+  /** A substring of the id or the name, lower-case. */
+  q?: string | undefined;
+  /** Only these ids (a user's allow-list, the part in this shard). */
+  only?: string[] | undefined;
+}
+
 export interface RegistryApi {
   /** The ids of `ids` that are registered (all in this shard). */
   known(ids: string[]): Promise<string[]>;
-  add(id: string): Promise<void>;
+  add(entry: DeviceEntry): Promise<void>;
   remove(id: string): Promise<void>;
+  /** A device room's news for its row: ignored for an id no longer registered. */
+  update(row: ListedDevice): Promise<void>;
+  list(query: ListingQuery): Promise<{ devices: DeviceInfo[]; more: boolean }>;
+  counts(): Promise<{ devices: number; online: number }>;
+  /** The host restarted: no socket it held is open any more. */
+  restarted(): Promise<void>;
 }
 
 // — user rooms (rooms/user-room.ts) —

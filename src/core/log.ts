@@ -35,11 +35,7 @@ function json(at: string, message: string, fields: LogFields | undefined): strin
   return JSON.stringify(entry);
 }
 
-export function createLogger(
-  level: LogLevel,
-  write: (line: string) => void = console.log,
-  format: LogFormat = 'text',
-): Logger {
+export function createLogger(level: LogLevel, write: (line: string) => void = console.log, format: LogFormat = 'text'): Logger {
   const threshold = levels[level];
   const line = format === 'json' ? json : text;
   const emit = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: LogFields) => {

@@ -13,6 +13,7 @@ import type {
   UserRoomApi,
 } from './contract.ts';
 import type { Logger } from './log.ts';
+import type { Metrics } from './metrics/metrics.ts';
 
 /**
  * The small interfaces the core is written against. Each runtime adapter implements them and
@@ -115,4 +116,6 @@ export interface Services {
   rooms: Rooms;
   clock: Clock;
   tokens: TokenKey;
+  /** What this host counts for GET /metrics. */
+  metrics: Metrics;
 }

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { connectDevice, connectViewer, TestSocket } from '../helpers/client.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { api, createUser, login, registerDevice } from '../helpers/http.ts';
-import { ADMIN_PASSWORD, startServer, unsupported } from '../helpers/server.ts';
+import { ADMIN_PASSWORD, currentTarget, startServer, unsupported } from '../helpers/server.ts';
 
 /** First start, restarts, kill -9 and graceful shutdown: nothing acknowledged is lost. */
 
@@ -67,6 +67,27 @@ describe('persistence', () => {
     assert.ok(listed.body.last_seen);
     const again = await connectDevice(second.wsUrl, 'porch', key);
     again.close();
+    await second.stop();
+  });
+
+  test('a device online when the server is killed is listed offline after the restart, once its lease lapses at most', async () => {
+    const dataDir = freshDir();
+    // A short lease: on Workers a row can only lapse (no process restart to hear of); in-process at once.
+    const env = { HEARTBEAT_TIMEOUT_S: '2' };
+    const first = await startServer({ dataDir, env });
+    const admin = await login(first.url);
+    const key = await registerDevice(first.url, admin, 'killed-cam');
+    const device = await connectDevice(first.wsUrl, 'killed-cam', key);
+    const listed = async (url: string) => (await api(url, 'GET', '/api/devices?q=killed-cam', { token: admin })).body.devices[0];
+    await eventually('the device listed online', async () => (await listed(first.url))?.online);
+    await first.kill();
+    device.ws.terminate();
+
+    const second = await startServer({ dataDir, env });
+    // Node and Deno know at start that no socket survived; a Worker's row lapses with its lease.
+    if (currentTarget() !== 'workerd') assert.equal((await listed(second.url)).online, false);
+    await eventually('the device listed offline', async () => (await listed(second.url))?.online === false, { ms: 8_000 });
+    assert.equal((await api(second.url, 'GET', '/api/status')).body.devices_online, 0);
     await second.stop();
   });
 

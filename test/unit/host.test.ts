@@ -7,6 +7,7 @@ import { hashDeviceKey } from '../../src/core/auth/device-key.ts';
 import { tokenKey } from '../../src/core/auth/tokens.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { Metrics } from '../../src/core/metrics/metrics.ts';
 import type { Services } from '../../src/core/ports.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
 import { LimiterRoom } from '../../src/core/rooms/limiter-room.ts';
@@ -27,10 +28,12 @@ class TestClock {
 function boot(name: string, clock = new TestClock()) {
   const store = new SqliteStore(join(dir, `${name}.db`));
   const host = new InProcessHost(store);
+  const metrics = new Metrics();
   const services: Services = {
     config: loadConfig({ ROOM_IDLE_S: '1', PASSWORD_ITERATIONS: '100000', MAX_SOCKETS_PER_USER: '2' }),
     log: createLogger('silent'),
-    rooms: roomsVia(host.call, host.tell),
+    rooms: roomsVia(host.call, host.tell, metrics),
+    metrics,
     clock,
     tokens: tokenKey('x'.repeat(32), 60, clock),
   };

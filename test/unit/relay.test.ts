@@ -9,6 +9,7 @@ import { signUserToken, tokenKey } from '../../src/core/auth/tokens.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/log.ts';
+import { Metrics } from '../../src/core/metrics/metrics.ts';
 import type { Services } from '../../src/core/ports.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
 import { shardOf } from '../../src/core/rooms/registry-room.ts';
@@ -72,6 +73,7 @@ async function watching(name: string, now: boolean) {
   const gone = (id: string, method: string) => vanished.has(id) && (method === 'relay' || method === 'alive');
   /** Connection rooms whose one-way calls fail (the host logs it). */
   const broken = new Set<string>();
+  const metrics = new Metrics();
   const services: Services = {
     config: loadConfig({ PASSWORD_ITERATIONS: '100000' }),
     log: createLogger('silent'),
@@ -93,7 +95,9 @@ async function watching(name: string, now: boolean) {
         if (now) return host.tell(id, target, args, address);
         host.call(id, target, args, address).catch(() => {});
       },
+      metrics,
     ),
+    metrics,
     clock: systemClock,
     tokens: tokenKey('x'.repeat(32), 60, systemClock),
   };
@@ -101,7 +105,7 @@ async function watching(name: string, now: boolean) {
   const { rooms } = services;
   // As POST /api/devices does it: the directory, the registry, then the device room.
   await rooms.directory().addDevice({ device_id: 'cam', name: 'Cam' });
-  await rooms.registry(shardOf('cam')).add('cam');
+  await rooms.registry(shardOf('cam')).add({ device_id: 'cam', name: 'Cam' });
   await rooms.device('cam').register({
     device_id: 'cam',
     name: 'Cam',

@@ -1,17 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
+import { Metrics } from '../../src/core/metrics/metrics.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
 
 describe('roomsVia', () => {
   const calls: unknown[][] = [];
+  const metrics = new Metrics();
   const rooms = roomsVia(
     async (id, method, args) => {
       calls.push([id, method, args]);
       return method;
     },
     () => {},
+    metrics,
   );
+
+  test('each call is counted by the kind of room it goes to', async () => {
+    const before = { ...metrics.roomCalls };
+    await rooms.device('cam').info();
+    await rooms.device('other').info();
+    await rooms.registry(3).counts();
+    assert.equal(metrics.roomCalls.device - before.device, 2);
+    assert.equal(metrics.roomCalls.registry - before.registry, 1);
+    assert.equal(metrics.roomCalls.user - before.user, 0);
+  });
 
   test('a call reaches the room of that kind and name, with its method and arguments', async () => {
     calls.length = 0;
@@ -66,6 +79,7 @@ describe('roomsVia: one-way calls', () => {
       (id, method, args, address) => {
         told.push([id, method, args, address.id]);
       },
+      new Metrics(),
     );
     assert.equal(rooms.tell.connection('d').relay('v', 's', 'cam', 'text'), undefined);
     assert.equal(rooms.tell.connection('d'), rooms.tell.connection('d'), 'the stub is kept');

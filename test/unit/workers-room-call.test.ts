@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Metrics } from '../../src/core/metrics/metrics.ts';
 import { roomsVia } from '../../src/core/rooms/index.ts';
 import { roomCall } from '../../src/runtime/workers/room-call.ts';
 
@@ -34,7 +35,7 @@ function fakeStubs() {
 describe('Workers room calls', () => {
   test('every call to a room goes through the one stub its address keeps, in order', async () => {
     const { stubOf, made, received } = fakeStubs();
-    const device = roomsVia(roomCall(stubOf), () => {}).connection('device-side');
+    const device = roomsVia(roomCall(stubOf), () => {}, new Metrics()).connection('device-side');
     await Promise.all(['ice 1', 'ice 2', 'ice 3'].map((text) => device.relay('viewer-side', 'session', 'cam', text)));
     assert.deepEqual(made, ['connection:device-side'], 'one stub for three calls');
     assert.deepEqual(received, ['relay ice 1', 'relay ice 2', 'relay ice 3']);
@@ -43,7 +44,7 @@ describe('Workers room calls', () => {
   for (const how of ['reject', 'throw'] as const) {
     test(`a stub whose call failed (${how}) is dropped: the call rejects, the next makes a new stub`, async () => {
       const { stubOf, made, failNextCall } = fakeStubs();
-      const device = roomsVia(roomCall(stubOf), () => {}).connection('device-side');
+      const device = roomsVia(roomCall(stubOf), () => {}, new Metrics()).connection('device-side');
       await device.relay('viewer-side', 'session', 'cam', 'ice 1');
       failNextCall(how);
       const failed = device.relay('viewer-side', 'session', 'cam', 'ice 2');

@@ -51,6 +51,7 @@ export async function passwordLogin(
   await end(session ? 'success' : 'failure');
   if (!session) {
     log.warn('login failed', { username, client });
+    services.metrics.loginFailures++;
     return { ok: false };
   }
   return { ok: true, session };

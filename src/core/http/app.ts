@@ -8,6 +8,7 @@ import { guards } from './guards.ts';
 import { originAllowed } from './origin.ts';
 import { about } from './routes/about.ts';
 import { devices } from './routes/devices.ts';
+import { metrics } from './routes/metrics.ts';
 import { presets } from './routes/presets.ts';
 import { schedules } from './routes/schedules.ts';
 import { session } from './routes/session.ts';
@@ -48,6 +49,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
 
   const guard = guards(opts);
   app.route('/', about(opts));
+  app.route('/', metrics(opts, guard));
   app.route('/api', session(services, guard));
   app.route('/api/users', users(services, guard));
   app.route('/api/devices', devices(services, guard));

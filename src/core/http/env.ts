@@ -15,6 +15,8 @@ export interface AppOptions {
   clientAddress(c: Context): string;
   /** Open sockets on this host, where the runtime can count them. */
   socketsOpen(): number | null;
+  /** What GET /metrics can count here: a whole `process`, or a Worker's `front` isolate (no sockets, no rooms). */
+  metricsScope: 'process' | 'front';
   /** The web panel's files, where the runtime serves them itself (Workers serves them as static assets). */
   staticFiles?: StaticFiles | null | undefined;
 }

@@ -60,6 +60,13 @@ const wholeNumber = (name: string, min: number, max: number) =>
     ),
   );
 
+/** GET /api/devices's query: a page of `limit` after `cursor`, of the devices whose id or name holds `q`. */
+export const DeviceListQuery = v.object({
+  limit: wholeNumber('limit', 1, 1000),
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,128}$/, 'cursor must be a next_cursor this server gave'))),
+  q: v.optional(v.pipe(v.string(), v.maxLength(64, 'q must be at most 64 characters'))),
+});
+
 /** GET /api/devices/:id/history's query. */
 export const HistoryQuery = v.object({
   limit: wholeNumber('limit', 1, 1000),

@@ -153,6 +153,9 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
   // — what the handlers may do (EnvelopeRoom) —
 
   update(socket: Connection<SocketState>, change: Partial<SocketState>): void {
+    // Sessions are counted on the viewer's side: each has one viewer socket, and outlives none.
+    if (change.sessions && socket.state.viewer)
+      this.services.metrics.watchSessions += change.sessions.size - socket.state.sessions.size;
     socket.setState(socketState(socket.state, change));
   }
 
@@ -199,6 +202,7 @@ export class ConnectionRoom extends Room implements ConnectionRoomApi, EnvelopeR
     const state = socket.state;
     if (state.device) rooms.device(state.device).deviceGone(this.name).catch(this.logFailure);
     if (state.viewer) {
+      this.services.metrics.watchSessions -= state.sessions.size;
       rooms.user(state.viewer.username).closeSocket(this.name).catch(this.logFailure);
       const byDevice = new Map<string, string[]>();
       for (const [id, { device }] of state.sessions) byDevice.set(device, [...(byDevice.get(device) ?? []), id]);

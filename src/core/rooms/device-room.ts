@@ -24,7 +24,7 @@ import { HeldSockets } from './device/held-sockets.ts';
 import { PresenceLease } from './device/presence-lease.ts';
 import { RegistrationRecord } from './device/registration.ts';
 import { DeviceSchedules } from './device/schedules.ts';
-import { StatusView } from './device/status-view.ts';
+import { type OnlineVia, StatusView } from './device/status-view.ts';
 import { Subscribers } from './device/subscribers.ts';
 import { WatchSessions } from './watch-sessions.ts';
 
@@ -48,18 +48,24 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
   private readonly sessions = new WatchSessions(this);
   private readonly schedules = new DeviceSchedules(this);
   private readonly held: HeldSockets = new HeldSockets(this.ctx, this, this.store, this.link);
-  private readonly status = new StatusView(this.ctx, this.registration, () => this.online(), this.lease);
+  private readonly status = new StatusView(this.ctx, this.registration, () => this.onlineVia(), this.lease, this.logFailure);
   /** Published to every channel, in this order. */
   private readonly changes = new Changes(
     this.ctx.storage,
     this.store,
     [this.held.apiV1, this.subscribers, this.link, this.held.camera],
     (name) => this.link.trigger(name),
+    this.services.metrics,
   );
 
   /** Online on either channel: /ws/device (a link within its lease), or /ws/camera/ (a socket held here). */
   online(): boolean {
-    return this.link.conn() !== undefined || this.held.camera.device() !== undefined;
+    return this.onlineVia() !== null;
+  }
+
+  private onlineVia(): OnlineVia {
+    if (this.held.camera.device() !== undefined) return 'camera';
+    return this.link.conn() !== undefined ? 'link' : null;
   }
 
   /** For the watch sessions: the connection room of the device's /ws/device socket, when online there. */
@@ -125,8 +131,11 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
     this.publishStatus();
   }
 
+  /** The device's link renews its lease (now and then, not on every frame): its listing row too. */
   touch(conn: string): boolean {
-    return this.link.touch(conn);
+    if (!this.link.touch(conn)) return false;
+    this.status.relist();
+    return true;
   }
 
   presence(conn: string, presence: Record<string, unknown>): void {
@@ -260,5 +269,6 @@ export class DeviceRoom extends Room implements DeviceRoomApi {
 
   private publishStatus(): void {
     this.subscribers.send(this.status.frame(this.deviceId));
+    this.status.relist();
   }
 }

@@ -8,6 +8,7 @@ import type {
   ScheduleRoomApi,
   UserRoomApi,
 } from '../contract.ts';
+import type { Metrics, RoomKind } from '../metrics/metrics.ts';
 import type { OneWay, Remote, RoomContext, Rooms } from '../ports.ts';
 import type { Room } from '../room.ts';
 import { ConnectionRoom } from './connection-room.ts';
@@ -84,10 +85,11 @@ const STUBS_PER_KIND = 1024;
  * it is asked for (a Proxy at the end of the prototype chain makes them) and then found like any
  * method, so a call makes no Proxy trap. A stub is also the `RoomAddress` its calls pass to the host.
  * Stubs of recently used rooms are kept (the oldest made is dropped first): a kept stub's id is hashed
- * once, not on every call. `tell` carries one-way calls (`rooms.tell`).
+ * once, not on every call. `tell` carries one-way calls (`rooms.tell`). Each call is counted by kind.
  */
-export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
-  const kind = <T>(toId: (name: string) => string, invoke: RoomCall | RoomTell = call) => {
+export function roomsVia(call: RoomCall, tell: RoomTell, metrics: Metrics): Rooms {
+  const calls = metrics.roomCalls;
+  const kind = <T>(room: RoomKind, toId: (name: string) => string, invoke: RoomCall | RoomTell = call) => {
     const methods: Record<string, unknown> = Object.create(
       new Proxy(
         {},
@@ -97,6 +99,7 @@ export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
             // defining `__proto__` would replace the prototype itself.
             if (typeof property !== 'string' || NOT_METHODS.has(property)) return undefined;
             const method = function (this: RoomAddress, ...args: unknown[]) {
+              calls[room]++;
               return invoke(this.id, property, args, this);
             };
             Object.defineProperty(methods, property, { value: method });
@@ -117,16 +120,18 @@ export function roomsVia(call: RoomCall, tell: RoomTell): Rooms {
       return stub;
     };
   };
-  const directory = kind<DirectoryApi>(roomId.directory);
-  const tellConnection = kind<ConnectionRoomApi>(roomId.connection, tell) as unknown as (id: string) => OneWay<ConnectionRoomApi>;
-  const registry = kind<RegistryApi>((shard) => roomId.registry(Number(shard)));
-  const presets = kind<PresetRoomApi>(roomId.presets);
-  const schedules = kind<ScheduleRoomApi>(roomId.schedules);
+  const directory = kind<DirectoryApi>('directory', roomId.directory);
+  const tellConnection = kind<ConnectionRoomApi>('connection', roomId.connection, tell) as unknown as (
+    id: string,
+  ) => OneWay<ConnectionRoomApi>;
+  const registry = kind<RegistryApi>('registry', (shard) => roomId.registry(Number(shard)));
+  const presets = kind<PresetRoomApi>('presets', roomId.presets);
+  const schedules = kind<ScheduleRoomApi>('schedules', roomId.schedules);
   const rooms: Rooms = {
-    device: kind<DeviceRoomApi>(roomId.device),
-    connection: kind<ConnectionRoomApi>(roomId.connection),
-    user: kind<UserRoomApi>(roomId.user),
-    limiter: kind<LimiterApi>(roomId.limiter),
+    device: kind<DeviceRoomApi>('device', roomId.device),
+    connection: kind<ConnectionRoomApi>('connection', roomId.connection),
+    user: kind<UserRoomApi>('user', roomId.user),
+    limiter: kind<LimiterApi>('limiter', roomId.limiter),
     directory: () => directory(''),
     registry: (shard: number) => registry(String(shard)),
     presets: () => presets(''),

@@ -1,5 +1,6 @@
 import { errorText } from '../../core/log.ts';
 import { memoryStorage } from '../../core/memory-storage.ts';
+import { type Endpoint, endpointOf } from '../../core/metrics/metrics.ts';
 import type { ConnectInfo, Connection, RoomContext, RoomStorage, Services } from '../../core/ports.ts';
 import { dispatch, type Room, safeClose } from '../../core/room.ts';
 import { createRoom, isEphemeral, type RoomAddress } from '../../core/rooms/index.ts';
@@ -162,6 +163,7 @@ class HostedSocket implements SocketEvents {
     private readonly host: InProcessHost,
     private readonly hosted: HostedRoom,
     private readonly conn: LocalConnection,
+    private readonly endpoint: Endpoint,
   ) {}
 
   message(data: string | ArrayBuffer): void {
@@ -174,6 +176,9 @@ class HostedSocket implements SocketEvents {
     if (!this.open) return;
     this.open = false;
     this.conn.closed = true;
+    const { metrics } = this.hosted.services;
+    metrics.sockets[this.endpoint]--;
+    metrics.socketClosed(code);
     this.hosted.removeSocket(this.conn);
     this.hosted.usedAt = this.hosted.services.clock.now();
     dispatch.close(this.hosted.room, this.conn, code, reason);
@@ -228,8 +233,10 @@ export class InProcessHost {
     const hosted = this.entry(roomId);
     const conn = new LocalConnection(connId, socket, this.services.config.sendBufferBytes);
     hosted.addSocket(conn);
+    const endpoint = endpointOf(info.path);
+    this.services.metrics.sockets[endpoint]++;
     dispatch.connect(hosted.room, conn, info);
-    return new HostedSocket(this, hosted, conn);
+    return new HostedSocket(this, hosted, conn, endpoint);
   }
 
   /** Rooms currently in memory (for tests and status). */

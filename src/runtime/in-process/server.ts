@@ -3,8 +3,10 @@ import { systemClock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { type AppOptions, createApp } from '../../core/http/app.ts';
 import type { Logger } from '../../core/log.ts';
+import { Metrics } from '../../core/metrics/metrics.ts';
 import type { Services } from '../../core/ports.ts';
 import { roomsVia } from '../../core/rooms/index.ts';
+import { REGISTRY_SHARDS } from '../../core/rooms/registry-room.ts';
 import { type HostStore, InProcessHost } from './host.ts';
 import { loadStaticFiles, PUBLIC_DIR } from './static-files.ts';
 
@@ -25,10 +27,12 @@ export interface LocalServerOptions {
 
 export async function createLocalServer(opts: LocalServerOptions) {
   const host = new InProcessHost(opts.store);
+  const metrics = new Metrics();
   const services: Services = {
     config: opts.config,
     log: opts.log,
-    rooms: roomsVia(host.call, host.tell),
+    rooms: roomsVia(host.call, host.tell, metrics),
+    metrics,
     clock: systemClock,
     tokens: tokenKey(opts.config.jwtSecret ?? '', opts.config.tokenTtlS, systemClock, opts.config.tokenCacheSize),
   };
@@ -44,8 +48,11 @@ export async function createLocalServer(opts: LocalServerOptions) {
     upgrade: opts.upgrade,
     clientAddress: opts.clientAddress,
     socketsOpen: () => host.socketCount(),
+    metricsScope: 'process',
     staticFiles,
   });
   await services.rooms.directory().bootstrap();
+  // Every socket of the last run closed with its process: no listing may still show its device online.
+  await Promise.all(Array.from({ length: REGISTRY_SHARDS }, (_, shard) => services.rooms.registry(shard).restarted()));
   return { host, app, services };
 }

@@ -32,6 +32,7 @@ function buildWorker(env: Env): Worker {
     clientAddress: (c) => c.req.header('cf-connecting-ip') || 'unknown',
     // Each isolate sees only a share of the sockets, so there is no count to give.
     socketsOpen: () => null,
+    metricsScope: 'front',
     upgrade: (c, roomId, info) => {
       const headers = new Headers(c.req.raw.headers);
       headers.set(ROOM_HEADER, roomId);

@@ -2,6 +2,7 @@ import { tokenKey } from '../../core/auth/tokens.ts';
 import { systemClock } from '../../core/clock.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 import { createLogger, errorText } from '../../core/log.ts';
+import { Metrics } from '../../core/metrics/metrics.ts';
 import type { Services } from '../../core/ports.ts';
 import { type RoomCall, roomsVia } from '../../core/rooms/index.ts';
 import { roomCall } from './room-call.ts';
@@ -36,15 +37,21 @@ export function createServices(env: Env, host: 'worker' | 'durable-object'): Ser
     host === 'durable-object'
       ? roomCall((id) => roomStub(env, id))
       : (id, method, args) => roomStub(env, id).call(id, method, args) as Promise<unknown>;
+  const metrics = new Metrics();
   return {
     config,
     log,
     // One-way calls are RPCs nobody awaits; their failures are logged.
-    rooms: roomsVia(call, (id, method, args, address) => {
-      call(id, method, args, address).catch((error) =>
-        log.error('one-way call failed', { room: id, method, error: errorText(error) }),
-      );
-    }),
+    rooms: roomsVia(
+      call,
+      (id, method, args, address) => {
+        call(id, method, args, address).catch((error) =>
+          log.error('one-way call failed', { room: id, method, error: errorText(error) }),
+        );
+      },
+      metrics,
+    ),
+    metrics,
     clock: systemClock,
     tokens: tokenKey(config.jwtSecret, config.tokenTtlS, systemClock, config.tokenCacheSize),
   };

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { describeKeys } from '../../state/describe.ts';
+import { countDevices } from '../device-listing.ts';
 import type { AppOptions, Env } from '../env.ts';
 
 /** What the server is: a greeting, a health check, its status and the camera state's keys. */
@@ -15,14 +16,13 @@ export function about(opts: AppOptions): Hono<Env> {
     )
     .get('/healthz', (c) => c.json({ ok: true }))
     .get('/api/status', async (c) => {
-      const devices = await rooms.directory().listDevices();
-      const infos = await Promise.all(devices.map((d) => rooms.device(d.device_id).info()));
+      const counts = await countDevices(rooms);
       return c.json({
         version: opts.version,
         runtime: opts.runtime,
         uptime_s: Math.floor((services.clock.now() - opts.startedAt) / 1000),
-        devices_registered: devices.length,
-        devices_online: infos.filter((info) => info?.online).length,
+        devices_registered: counts.devices,
+        devices_online: counts.online,
         sockets_open: opts.socketsOpen(),
       });
     })

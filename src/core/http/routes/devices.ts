@@ -8,9 +8,10 @@ import type { Services } from '../../ports.ts';
 import { isRegistered, shardOf } from '../../rooms/registry-room.ts';
 import { Changes, unknownChangeKey } from '../../state/model.ts';
 import { readBody, stateErrorStatus } from '../body.ts';
+import { decodeCursor, listDevices } from '../device-listing.ts';
 import type { Env } from '../env.ts';
 import type { Guards } from '../guards.ts';
-import { DeviceId, HistoryQuery, NewDeviceBody } from '../schemas.ts';
+import { DeviceId, DeviceListQuery, HistoryQuery, NewDeviceBody } from '../schemas.ts';
 
 /** Devices: the listing, one device, registering and removing (admins), its camera state and its history. */
 export function devices(services: Services, { requireUser, requireAdmin }: Guards): Hono<Env> {
@@ -25,10 +26,13 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
 
   return app
     .get('/', async (c) => {
-      const user = c.get('user');
-      const entries = (await rooms.directory().listDevices()).filter((d) => mayAccess(user, d.device_id));
-      const infos = await Promise.all(entries.map((d) => rooms.device(d.device_id).info()));
-      return c.json({ devices: infos.filter((info) => info !== null) });
+      const query = v.safeParse(DeviceListQuery, c.req.query());
+      if (!query.success) return c.json({ error: 'Invalid request', message: describeIssues(query.issues, 'query') }, 400);
+      const { limit, cursor, q } = query.output;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (cursor !== undefined && after === undefined)
+        return c.json({ error: 'Invalid request', message: 'cursor must be a next_cursor this server gave' }, 400);
+      return c.json(await listDevices(rooms, c.get('user'), { limit, after, q }));
     })
     .get('/:id', async (c) => {
       const id = c.req.param('id');
@@ -41,7 +45,7 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       const entry = { device_id: body.device_id, name: body.name ?? body.device_id };
       if (!(await rooms.directory().addDevice(entry)))
         return c.json({ error: 'Device already exists', device_id: entry.device_id }, 409);
-      await rooms.registry(shardOf(entry.device_id)).add(entry.device_id);
+      await rooms.registry(shardOf(entry.device_id)).add(entry);
       const key = newDeviceKey();
       const registration = { ...entry, key: await hashDeviceKey(key), created_at: new Date(clock.now()).toISOString() };
       const device = rooms.device(entry.device_id);

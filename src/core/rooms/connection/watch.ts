@@ -75,6 +75,7 @@ export function signal(
   const { rooms } = room.services;
   session[peerStub] ??= rooms.tell.connection(session.peer);
   session[peerStub].relay(room.name, sessionId, session.device, frame(room.services.clock, message.type, payload));
+  room.services.metrics.signalsRelayed++;
   if (message.type === 'signal_answer' && socket.state.role === 'device') {
     rooms.device(session.device).answered(room.name, sessionId).catch(room.logFailure);
   }

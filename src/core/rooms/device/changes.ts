@@ -1,4 +1,5 @@
 import type { Applied, ChangeSource } from '../../contract.ts';
+import type { Metrics } from '../../metrics/metrics.ts';
 import type { RoomStorage } from '../../ports.ts';
 import { type Actor, validateChanges } from '../../state/model.ts';
 import type { StateStore } from '../../state/store.ts';
@@ -16,6 +17,7 @@ export class Changes {
     private readonly store: StateStore,
     private readonly channels: readonly ChangeChannel[],
     private readonly trigger: (name: string) => void,
+    private readonly metrics: Metrics,
   ) {}
 
   apply(actor: Actor, input: Record<string, unknown>, source: ChangeSource, options: ApplyOptions = {}): Applied {
@@ -32,6 +34,7 @@ export class Changes {
     let seq = this.store.seq;
     if (Object.keys(changes).length > 0) {
       seq = this.store.apply(changes, { by: source.by ?? byOf(actor), via: source.via, with: options.with });
+      this.metrics.stateChanges[source.via]++;
       for (const channel of this.channels) channel.publish(changes, seq, actor, options.requestId);
     } else if (options.with) this.storage.putMany(options.with);
     for (const name of triggers) this.trigger(name);

@@ -128,6 +128,7 @@ export class DeviceSchedules {
     }
     const when = new Date(at).toISOString();
     log.info('schedule ran', { schedule: id, device: this.host.deviceId, at: when, ok: result.ok });
+    this.services.metrics.scheduleRuns[result.ok ? 'ok' : 'failed']++;
     rooms
       .schedules()
       .recordRun(id, when, this.host.deviceId, result)
