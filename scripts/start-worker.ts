@@ -12,6 +12,13 @@ import { PUBLIC_DIR } from '../src/runtime/in-process/static-files.ts';
 import { bundleWorker, compatibilityDate } from './worker-bundle.ts';
 
 const env = process.env;
+// Refused rather than ignored: serving plain HTTP while the operator believes it is HTTPS is worse.
+if (env.TLS_CERT || env.TLS_KEY) {
+  console.error(
+    'edgecam: TLS_CERT and TLS_KEY are for the Node and Deno servers; the local Worker serves plain HTTP (on Cloudflare, the edge serves HTTPS). Unset them, or run npm start or npm run start:deno',
+  );
+  process.exit(1);
+}
 const host = env.HOST || '0.0.0.0';
 const port = Number(env.PORT || '8000');
 const dataDir = env.DATA_DIR || './data';

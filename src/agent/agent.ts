@@ -75,7 +75,7 @@ export class Agent {
         });
       },
     };
-    const common = { server: options.server, device: options.device, key: options.key, log, events };
+    const common = { server: options.server, ca: options.ca?.pem, device: options.device, key: options.key, log, events };
     if (options.protocol === 'json') {
       const channel = jsonChannel({ ...common, watches: webrtc ? forward(() => this.watches) : undefined });
       this.channel = channel;
@@ -100,6 +100,7 @@ export class Agent {
     this.log.info('agent starting', {
       device: this.options.device,
       server: this.options.server.origin,
+      ca: this.options.ca?.file,
       protocol: this.options.protocol,
       apply: this.options.apply ? 'command' : this.options.simulate ? 'simulated' : 'none',
       stream: this.options.stream ? 'command' : this.options.simulate ? 'simulated' : 'none',
@@ -108,6 +109,9 @@ export class Agent {
       webrtc: this.options.webrtc.mode,
       ...this.webrtc?.describe(),
     });
+    if (this.options.ca && !['https:', 'wss:'].includes(this.options.server.protocol)) {
+      this.log.warn('--ca is not used: --server is plain http://, so no certificate is checked', { ca: this.options.ca.file });
+    }
     if (this.webrtc?.mode === 'rtp' && !this.stream) {
       this.log.warn('--webrtc rtp without --stream: watches get video only if something else sends RTP', this.webrtc.streamEnv());
     }

@@ -20,6 +20,7 @@ export type InboundEnvelope = v.InferOutput<typeof Envelope>;
 
 export interface DeviceLinkOptions {
   server: URL;
+  ca?: string;
   device: string;
   key: string;
   log: Logger;
@@ -37,7 +38,7 @@ export class DeviceLink {
   constructor(opts: DeviceLinkOptions, handlers: DeviceLinkHandlers) {
     const { log } = opts;
     this.link = new Link(
-      { url: socketUrl(opts.server, 'ws/device').href, log },
+      { url: socketUrl(opts.server, 'ws/device').href, ca: opts.ca, log },
       {
         open: () => this.send('hello', { device_id: opts.device, key: opts.key }),
         tick: () => this.send('heartbeat', {}),

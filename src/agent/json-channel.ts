@@ -24,6 +24,7 @@ const ErrorPayload = v.object({ message: v.optional(v.string()), code: v.optiona
 
 export interface JsonChannelOptions {
   server: URL;
+  ca?: string;
   device: string;
   key: string;
   log: Logger;

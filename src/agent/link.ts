@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
 import type { Logger } from '../core/log.ts';
 import { Backoff } from './backoff.ts';
@@ -22,6 +23,8 @@ export interface LinkHandlers {
 export interface LinkOptions {
   url: string;
   headers?: Record<string, string>;
+  /** PEM of a CA (or self-signed certificate) trusted for wss:// besides the public CAs (`--ca`). */
+  ca?: string;
   log: Logger;
   pingMs?: number;
   deadMs?: number;
@@ -45,11 +48,24 @@ const CLOSE_ADVICE: Record<number, { level: 'warn' | 'error'; text: string }> = 
   4001: { level: 'error', text: 'the device was DELETED on the server: re-register it and update the key (retrying)' },
 };
 
+const UNTRUSTED = "the server's certificate is not trusted: pass its CA (or the self-signed certificate) with --ca <pem>";
+/** TLS failures the device's owner can fix, by the error's code, said with the failed connection. */
+const TLS_ADVICE: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED,
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the server's certificate is not for this address: its subjectAltName must list the host in --server",
+  CERT_HAS_EXPIRED: "the server's certificate has expired",
+};
+
 export class Link {
   private ws: WebSocket | undefined;
   private stopped = false;
   private openedAt: number | undefined;
   private lastError: string | undefined;
+  private lastErrorCode: string | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private deadTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -110,11 +126,15 @@ export class Link {
     if (this.stopped) return;
     this.openedAt = undefined;
     this.lastError = undefined;
+    this.lastErrorCode = undefined;
     const ws = new WebSocket(this.opts.url, {
       headers: this.opts.headers,
       // A handshake stuck on a half-open VPN must fail too, not hang for ever.
       handshakeTimeout: 15_000,
       maxPayload: 1024 * 1024,
+      // `ca` replaces Node's trusted CAs: keep the public ones, so a server that moves to a public
+      // certificate still connects.
+      ...(this.opts.ca ? { ca: [...rootCertificates, this.opts.ca] } : {}),
     });
     this.ws = ws;
     const send = (data: string | Uint8Array) => this.send(data);
@@ -131,8 +151,9 @@ export class Link {
     ws.on('pong', () => this.alive());
     ws.on('ping', () => this.alive());
     // Without an error listener ws would crash the process (websockets/ws#1716); a close always follows.
-    ws.on('error', (error) => {
+    ws.on('error', (error: NodeJS.ErrnoException) => {
       this.lastError = error.message;
+      this.lastErrorCode = error.code;
     });
     ws.on('close', (code, reason) => this.closed(ws, code, reason.toString()));
   }
@@ -146,7 +167,11 @@ export class Link {
     if (upMs >= this.stableMs) this.backoff.reset();
     const delay = this.backoff.next();
     if (this.openedAt === undefined) {
-      this.log.warn('connection failed', { error: this.lastError ?? `closed ${code}`, reconnect_in_ms: delay });
+      this.log.warn('connection failed', {
+        error: this.lastError ?? `closed ${code}`,
+        meaning: this.lastErrorCode && TLS_ADVICE[this.lastErrorCode],
+        reconnect_in_ms: delay,
+      });
     } else {
       const advice = CLOSE_ADVICE[code];
       this.log[advice?.level ?? 'warn']('disconnected', {

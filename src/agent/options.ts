@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,8 @@ export interface WebrtcOptions {
 export interface Options {
   /** Base URL of the server, e.g. `http://192.168.1.10:8000` (ws/wss are accepted too). */
   server: URL;
+  /** Extra trust for an https/wss server: a private CA or the server's self-signed certificate. */
+  ca: { file: string; pem: string } | undefined;
   device: string;
   key: string;
   protocol: Protocol;
@@ -39,7 +43,7 @@ export interface Options {
   webrtc: WebrtcOptions;
 }
 
-export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <id> --key <key>
+export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <id> --key <key> [--ca <pem>]
                       [--protocol protobuf|json] [--apply <cmd>] [--stream <cmd>]
                       [--simulate] [--state-file <path>]
                       [--webrtc off|rtp|whep] [--rtp-port <n>] [--video-codec h264|vp8]
@@ -48,6 +52,8 @@ export const USAGE = `usage: npm run agent -- --server <http(s) URL> --device <i
   --server      base URL of the edgecam server           EDGECAM_SERVER
   --device      the device id registered on the server   EDGECAM_DEVICE
   --key         the device key from POST /api/devices    EDGECAM_KEY (prefer it: flags show in ps)
+  --ca          PEM file: a private CA or the server's self-signed     EDGECAM_CA
+                certificate, trusted for https:// besides the public CAs
   --protocol    protobuf (/ws/camera/, default) or json (/ws/device)   EDGECAM_PROTOCOL
   --apply       shell command; gets the full state as JSON on stdin    EDGECAM_APPLY
   --stream      shell command kept running while streaming is wanted   EDGECAM_STREAM
@@ -85,6 +91,7 @@ const Schema = v.object({
     ),
     v.check((url) => !url.search && !url.hash, '--server is a base URL: no ?query or #fragment'),
   ),
+  ca: v.optional(nonEmpty('--ca')),
   device: v.pipe(
     v.string('--device is required (or EDGECAM_DEVICE)'),
     v.regex(/^[A-Za-z0-9._-]{1,64}$/, '--device must be 1-64 characters of A-Z a-z 0-9 . _ -'),
@@ -158,6 +165,7 @@ export function parseOptions(argv: readonly string[], env: Env, home = homedir()
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
   const input = {
     server: pick(flags.server, 'EDGECAM_SERVER'),
+    ca: pick(flags.ca, 'EDGECAM_CA'),
     device: pick(flags.device, 'EDGECAM_DEVICE'),
     key: pick(flags.key, 'EDGECAM_KEY'),
     protocol: pick(flags.protocol, 'EDGECAM_PROTOCOL'),
@@ -181,6 +189,7 @@ export function parseOptions(argv: readonly string[], env: Env, home = homedir()
   }
   return {
     server: o.server,
+    ca: o.ca === undefined ? undefined : { file: o.ca, pem: readCa(o.ca) },
     device: o.device,
     key: o.key,
     protocol: o.protocol,
@@ -199,12 +208,31 @@ export function parseOptions(argv: readonly string[], env: Env, home = homedir()
   };
 }
 
+/** The --ca file, checked now so a wrong path or file is a usage error, not a TLS failure on every retry. */
+function readCa(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca ${file}: cannot read it (${(error as Error).message.replace(/, \w+ '.*'$/, '')})`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new UsageError(
+      `--ca ${file}: not a PEM certificate: give the CA's certificate (ca.pem, "-----BEGIN CERTIFICATE-----"), never its private key`,
+    );
+  }
+  return pem;
+}
+
 function parseFlags(argv: readonly string[]) {
   const text = { type: 'string' } as const;
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
       server: text,
+      ca: text,
       device: text,
       key: text,
       protocol: text,

@@ -21,6 +21,7 @@ import { Link } from './link.ts';
 
 export interface ProtobufChannelOptions {
   server: URL;
+  ca?: string;
   device: string;
   key: string;
   log: Logger;
@@ -37,7 +38,7 @@ export function protobufChannel(opts: ProtobufChannelOptions): Channel {
   let first = true;
 
   const link = new Link(
-    { url: url.href, headers: { authorization: `Bearer ${opts.key}` }, log },
+    { url: url.href, headers: { authorization: `Bearer ${opts.key}` }, ca: opts.ca, log },
     {
       open: () => {
         first = true;

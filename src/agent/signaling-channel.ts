@@ -19,6 +19,7 @@ export interface SignalingLink {
 
 export function signalingChannel(opts: {
   server: URL;
+  ca?: string;
   device: string;
   key: string;
   log: Logger;

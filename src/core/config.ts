@@ -85,6 +85,9 @@ const EnvSchema = v.object({
   SEND_BUFFER_BYTES: integer(4 * 1024 * 1024, 64 * 1024),
   STATE_HIGH_WATER_BYTES: integer(64 * 1024, 1024),
   TRUST_PROXY: flag(false),
+  // PEM file paths; the Node/Deno runtime reads them (the core reads no files).
+  TLS_CERT: v.optional(v.string()),
+  TLS_KEY: v.optional(v.string()),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
   LOG_FORMAT: v.optional(v.picklist(['text', 'json'], 'LOG_FORMAT must be text or json'), 'text'),
 });
@@ -139,6 +142,8 @@ export interface Config {
   sendBufferBytes: number;
   stateHighWaterBytes: number;
   trustProxy: boolean;
+  /** HTTPS and WSS only, with this certificate (chain) and private key: PEM file paths (Node, Deno). */
+  tls: { certFile: string; keyFile: string } | undefined;
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
 }
@@ -164,6 +169,13 @@ export function loadConfig(env: Record<string, unknown>): Config {
     throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.output;
+  // One without the other is a half-done TLS setup: refuse it rather than serve plain HTTP.
+  if ((e.TLS_CERT === undefined) !== (e.TLS_KEY === undefined)) {
+    const [set, missing] = e.TLS_CERT === undefined ? ['TLS_KEY', 'TLS_CERT'] : ['TLS_CERT', 'TLS_KEY'];
+    throw new ConfigError(
+      `invalid environment: ${set} is set but ${missing} is not: HTTPS needs both (the certificate and its private key, PEM files), or neither for plain HTTP`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -205,6 +217,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
     sendBufferBytes: e.SEND_BUFFER_BYTES,
     stateHighWaterBytes: e.STATE_HIGH_WATER_BYTES,
     trustProxy: e.TRUST_PROXY,
+    tls: e.TLS_CERT !== undefined && e.TLS_KEY !== undefined ? { certFile: e.TLS_CERT, keyFile: e.TLS_KEY } : undefined,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   };

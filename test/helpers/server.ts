@@ -18,6 +18,11 @@ export function currentTarget(): TargetName {
   return name;
 }
 
+/** How the server of `target` is started (cwd: the repository's root). */
+export function serverCommand(target = currentTarget()): string[] {
+  return commands[target]();
+}
+
 const commands: Record<TargetName, () => string[]> = {
   node: () => [process.execPath, '--import', 'tsx', 'src/runtime/node/main.ts'],
   deno: () => [`${root}node_modules/.bin/deno`, 'run', '-A', 'src/runtime/deno/main.ts'],
@@ -37,7 +42,8 @@ export function unsupported(
     | 'if-none-match-star'
     | 'process-memory'
     | 'frame-size-at-header'
-    | 'prompt-teardown',
+    | 'prompt-teardown'
+    | 'tls',
 ): string | false {
   if (currentTarget() !== 'workerd') return false;
   return {
@@ -49,6 +55,7 @@ export function unsupported(
     'process-memory': 'the Worker runs inside workerd, whose memory the harness does not measure; an isolate has 128 MB',
     'prompt-teardown':
       'local workerd ends the connection of a socket that never sent a frame about 10 s after a close it did not start (the close frame itself arrives at once)',
+    tls: "TLS_CERT and TLS_KEY are for Node and Deno: on Workers Cloudflare's edge serves HTTPS, and the local Worker refuses them",
     'frame-size-at-header':
       'workerd reads a whole message (up to 32 MiB, the platform limit) before the Durable Object can refuse it',
   }[feature];
@@ -72,12 +79,12 @@ export interface StartOptions {
   dataDir?: string;
 }
 
-/** The "listening" line in either log format: `… url=http://host:port` or `{…"url":"http://host:port"…}`. */
-const LISTENING = /edgecam listening.*?url"?[=:]"?http:\/\/[^:]+:(\d+)/;
+/** The "listening" line in either log format: `… url=http://host:port` or `{…"url":"https://host:port"…}`. */
+const LISTENING = /edgecam listening.*?url"?[=:]"?(https?):\/\/[^:]+:(\d+)/;
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'edgecam-test-'));
-  const server = spawnChild(commands[currentTarget()](), {
+  const server = spawnChild(serverCommand(), {
     env: {
       PORT: currentTarget() === 'workerd' ? String(await freePort()) : '0',
       HOST: '127.0.0.1',
@@ -90,11 +97,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     // Its own process group, so a kill also reaches what it started (workerd under Miniflare).
     group: true,
   });
-  const [, port] = await server.waitFor(LISTENING, 60_000, 'the server listening');
+  const [, scheme, port] = await server.waitFor(LISTENING, 60_000, 'the server listening');
   const owned = opts.dataDir === undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    // With TLS_CERT and TLS_KEY the server speaks https and wss.
+    url: `${scheme}://127.0.0.1:${port}`,
+    wsUrl: `${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${port}`,
     dataDir,
     pid: server.pid,
     output: server.output,

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { after, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { Backoff } from '../../src/agent/backoff.ts';
 import { Link } from '../../src/agent/link.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { makeTestCertificates } from '../helpers/tls.ts';
 
 /** The agent's link against a bare `ws` server that misbehaves on purpose. */
 
@@ -21,7 +24,7 @@ async function server(options: { autoPong?: boolean } = {}) {
   return { wss, url: `ws://127.0.0.1:${port}/ws/device` };
 }
 
-function link(url: string, timing: { pingMs?: number; deadMs?: number } = {}) {
+function link(url: string, timing: { pingMs?: number; deadMs?: number; ca?: string } = {}) {
   const received: string[] = [];
   const l = new Link(
     { url, log, backoff: new Backoff({ baseMs: 20, capMs: 100, jitter: true }), ...timing },
@@ -98,4 +101,29 @@ test('a server that keeps talking is never dropped, pongs or not', async () => {
   assert.ok(received.length > 5);
   for (const ws of wss.clients) ws.terminate();
   wss.close();
+});
+
+test('over wss, trusts the self-signed certificate given as ca, and without it says to pass --ca', async () => {
+  const certs = makeTestCertificates();
+  const https = createHttpsServer({ cert: readFileSync(certs.selfSignedFile), key: readFileSync(certs.selfSignedKeyFile) });
+  const wss = new WebSocketServer({ server: https });
+  https.listen(0, '127.0.0.1');
+  await once(https, 'listening');
+  const url = `wss://127.0.0.1:${(https.address() as { port: number }).port}/ws/device`;
+  try {
+    const untrusting = link(url).link;
+    await eventually('a refused connection', () =>
+      lines.some((l) => l.includes('connection failed') && l.includes('self-signed certificate') && l.includes('--ca <pem>')),
+    );
+    await untrusting.stop();
+    const hellos: string[] = [];
+    wss.on('connection', (ws) => ws.on('message', (data) => hellos.push(data.toString())));
+    link(url, { ca: readFileSync(certs.selfSignedFile, 'utf8') });
+    await eventually('the hello over wss', () => hellos.length === 1);
+  } finally {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+    https.close();
+    certs.remove();
+  }
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { type Options, parseOptions, UsageError } from '../../src/agent/options.ts';
+import { makeTestCertificates, type TestCertificates } from '../helpers/tls.ts';
 
 const required = ['--server', 'http://pi-host:8000', '--device', 'cam-1', '--key', 'secret-key'];
 const parse = (argv: string[], env: Record<string, string> = {}) => parseOptions(argv, env, '/home/pi') as Options;
@@ -118,4 +120,26 @@ test('bad WebRTC options are usage errors that say what is wanted', () => {
   refused([...required, '--video-codec', 'h265'], {}, /--video-codec must be h264 or vp8/);
   refused([...required, '--ice-transport', 'tcp'], {}, /--ice-transport must be all or relay/);
   refused([...required, '--max-watchers', '0'], {}, /--max-watchers must be 1-64/);
+});
+
+describe('--ca', () => {
+  let certs: TestCertificates;
+  before(() => {
+    certs = makeTestCertificates();
+  });
+  after(() => certs?.remove());
+
+  test('is unset by default', () => {
+    assert.equal(parse(required).ca, undefined);
+  });
+
+  test('reads the CA certificate from the flag or EDGECAM_CA', () => {
+    assert.deepEqual(parse([...required, '--ca', certs.caFile]).ca, { file: certs.caFile, pem: certs.ca });
+    assert.deepEqual(parse(required, { EDGECAM_CA: certs.caFile }).ca, { file: certs.caFile, pem: certs.ca });
+  });
+
+  test('a file that cannot be read, or is not a certificate, is a usage error', () => {
+    refused([...required, '--ca', join(certs.dir, 'missing.pem')], {}, /--ca .*missing\.pem: cannot read it \(ENOENT/);
+    refused([...required, '--ca', certs.caKeyFile], {}, /--ca .*ca\.key: not a PEM certificate.*never its private key/);
+  });
 });

@@ -228,3 +228,21 @@ describe('loadConfig: strict numbers', () => {
     assert.throws(() => loadConfig({ HEARTBEAT_TIMEOUT_S: '2000000000' }), /HEARTBEAT_TIMEOUT_S.*at most 604800/);
   });
 });
+
+describe('loadConfig: TLS', () => {
+  test('without TLS_CERT and TLS_KEY the server speaks plain HTTP', () => {
+    assert.equal(loadConfig({}).tls, undefined);
+  });
+
+  test('TLS_CERT and TLS_KEY together turn on HTTPS with those files', () => {
+    assert.deepEqual(loadConfig({ TLS_CERT: '/etc/edgecam/server.pem', TLS_KEY: '/etc/edgecam/server.key' }).tls, {
+      certFile: '/etc/edgecam/server.pem',
+      keyFile: '/etc/edgecam/server.key',
+    });
+  });
+
+  test('one without the other is a ConfigError naming the one missing', () => {
+    assert.match(configError({ TLS_CERT: '/etc/edgecam/server.pem' }).message, /TLS_CERT is set but TLS_KEY is not/);
+    assert.match(configError({ TLS_KEY: '/etc/edgecam/server.key', TLS_CERT: '' }).message, /TLS_KEY is set but TLS_CERT is not/);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { serve as listen } from '@hono/node-server';
 import type { WebSocket } from 'ws';
@@ -13,16 +14,20 @@ import { createLocalServer } from '../in-process/server.ts';
 import { KeepAlive } from './keepalive.ts';
 import { flushCorked, NodeSocket } from './socket.ts';
 import { SqliteStore } from './sqlite.ts';
+import { readTlsFiles } from './tls.ts';
 import { type NodeEnv, NodeUpgrades } from './upgrade.ts';
 
 /**
- * The self-hosted server over `node:http` and `ws`: `npm start` on Node.js, and `npm run start:deno` on
- * Deno, through its Node compatibility. Rooms in-process, state in SQLite under DATA_DIR. `ws` reads a
- * frame's length from its header and refuses one over MAX_MESSAGE_BYTES (1009) before buffering it;
- * Deno's own `Deno.upgradeWebSocket` buffers a whole frame, up to 64 MiB, before the server sees it.
+ * The self-hosted server over `node:http` (`node:https` with TLS_CERT and TLS_KEY) and `ws`: `npm start`
+ * on Node.js, and `npm run start:deno` on Deno, through its Node compatibility. Rooms in-process, state
+ * in SQLite under DATA_DIR. `ws` reads a frame's length from its header and refuses one over
+ * MAX_MESSAGE_BYTES (1009) before buffering it; Deno's own `Deno.upgradeWebSocket` buffers a whole
+ * frame, up to 64 MiB, before the server sees it.
  */
 export async function serve(runtime: 'node' | 'deno'): Promise<void> {
   const config = loadConfig(process.env);
+  // Read before anything is created, so a bad certificate stops the start with nothing to undo.
+  const tls = config.tls && readTlsFiles(config.tls);
   const log = createLogger(config.logLevel, console.log, config.logFormat);
   mkdirSync(config.dataDir, { recursive: true });
   config.jwtSecret = storedSecret(config.dataDir, config.jwtSecret, (path) =>
@@ -46,9 +51,13 @@ export async function serve(runtime: 'node' | 'deno'): Promise<void> {
       upgrades.accept(c, (ws, tcp) => attach(ws, host.connect(roomId, randomUUID(), new NodeSocket(ws, tcp), info), keepAlive)),
   });
 
-  const server = listen({ fetch: app.fetch, port: config.port, hostname: config.host }, (address) => {
+  // With TLS the port speaks only TLS: a plain HTTP request fails the handshake and gets no answer.
+  const https = tls ? { createServer: createHttpsServer, serverOptions: tls } : {};
+  const server = listen({ fetch: app.fetch, port: config.port, hostname: config.host, ...https }, (address) => {
+    const [scheme, wsScheme] = tls ? ['https', 'wss'] : ['http', 'ws'];
     log.info('edgecam listening', {
-      url: `http://${config.host}:${address.port}`,
+      url: `${scheme}://${config.host}:${address.port}`,
+      ws: `${wsScheme}://${config.host}:${address.port}/ws/`,
       runtime,
       version: VERSION,
       data: config.dataDir,

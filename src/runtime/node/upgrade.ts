@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { Context } from 'hono';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -67,7 +68,8 @@ function requestOf(incoming: IncomingMessage): Request {
     if (typeof value === 'string') headers.append(name, value);
     else if (value) for (const item of value) headers.append(name, item);
   }
-  return new Request(`http://${incoming.headers.host ?? 'localhost'}${incoming.url ?? '/'}`, { headers });
+  const scheme = (incoming.socket as TLSSocket).encrypted ? 'https' : 'http';
+  return new Request(`${scheme}://${incoming.headers.host ?? 'localhost'}${incoming.url ?? '/'}`, { headers });
 }
 
 /** The app's answer to an upgrade it refused, written as a plain HTTP response on the raw socket. */
