@@ -40,6 +40,8 @@ export interface OperationObject {
   summary: string;
   description?: string;
   security?: Record<string, string[]>[];
+  /** Who may call it (operations.ts `Guard`): the roles are ours, so OpenAPI has no field for them. */
+  'x-guard': Guard;
   parameters?: ParameterObject[];
   requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, ResponseObject>;
@@ -130,6 +132,7 @@ function convertAll() {
 const INTRO = [
   'Send `Authorization: Bearer <token>` with the JWT from `POST /api/login`.',
   'Roles rank viewer < operator < admin; a user may be limited to a list of devices, and a device they may not access is answered as one that does not exist (404).',
+  "Each operation's `x-guard` says who may call it: `none` (anyone), `user` (any logged-in user), `operator` (operators and admins), `admin`, or `metrics` (`METRICS_TOKEN` or an admin).",
   'Bodies are JSON (`Content-Type: application/json`), at most `MAX_BODY_BYTES` (413 beyond).',
   'Errors are `{"error": "…"}` with a fitting status and, where it helps, a `hint` or the field at fault.',
   "A browser's request from an origin not allowed (`ALLOWED_ORIGINS`) is refused with 403 on every path.",
@@ -150,17 +153,15 @@ const SECURITY_SCHEMES: Record<string, SecurityScheme> = {
   metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, where it is set.' },
 };
 
-const guarded: Record<Guard, { security?: Record<string, string[]>[]; note?: string; replies: Operation['replies'] }> = {
+const guarded: Record<Guard, { security?: Record<string, string[]>[]; replies: Operation['replies'] }> = {
   none: { replies: {} },
   user: { security: [{ user: [] }], replies: { 401: 'No token, or an invalid or expired one: log in with POST /api/login.' } },
   operator: {
     security: [{ user: [] }],
-    note: 'Needs the operator role (or admin).',
     replies: { 401: 'No token, or an invalid or expired one: log in with POST /api/login.', 403: 'Needs the operator role.' },
   },
   admin: {
     security: [{ user: [] }],
-    note: 'Needs the admin role.',
     replies: { 401: 'No token, or an invalid or expired one: log in with POST /api/login.', 403: 'Needs the admin role.' },
   },
   metrics: {
@@ -211,15 +212,15 @@ function parameters(
 
 function operationObject(schemaOf: SchemaOf, op: Operation): OperationObject {
   const guard = guarded[op.guard];
-  const description = [guard.note, op.description].filter(Boolean).join(' ');
   const params = [...parameters(schemaOf, 'path', op.params), ...parameters(schemaOf, 'query', op.query)];
   const all = { ...guard.replies, ...(op.body && BODY_REPLIES), ...op.replies };
   return {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
-    ...(description && { description }),
+    ...(op.description && { description: op.description }),
     ...(guard.security && { security: guard.security }),
+    'x-guard': op.guard,
     ...(params.length > 0 && { parameters: params }),
     ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body) } } } }),
     responses: Object.fromEntries(
