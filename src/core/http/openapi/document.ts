@@ -104,7 +104,9 @@ const conversion: ConversionConfig = {
 /**
  * Every schema the document holds, converted in one pass (each conversion converts its definitions
  * too, so one per schema would cost a hundred times as much): the named ones, and the parameters'.
- * A request body or a reply is always a named schema, so it is a reference.
+ * A request body or a reply is always a named schema, so it is a reference. A parameter's schema must
+ * not also sit inside another one, which would then refer to it by its made-up key (the unit test
+ * checks that every reference resolves).
  */
 function convertAll() {
   const params = new Map<v.GenericSchema, string>();
