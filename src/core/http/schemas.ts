@@ -3,7 +3,10 @@ import { Role } from '../auth/tokens.ts';
 import { DeviceId } from '../envelope/schema.ts';
 import { Changes } from '../state/model.ts';
 
-/** Every HTTP body the API accepts. */
+/**
+ * Every HTTP body and query the API accepts. GET /api/openapi.json is generated from these same
+ * schemas (http/openapi/), so a `description` here is what the document says about a field.
+ */
 
 export const Username = v.pipe(
   v.string('username must be a string'),
@@ -36,6 +39,7 @@ export const UserChangeBody = v.pipe(
     { password: v.optional(Password), role: v.optional(UserRole), devices: v.optional(AllowList) },
     'only password, role and devices can be changed',
   ),
+  v.description('Any of password, role and devices (at least one); `devices: null` lifts the allow-list.'),
   v.check((body) => Object.keys(body).length > 0, 'send at least one of password, role, devices'),
 );
 
@@ -54,18 +58,42 @@ const wholeNumber = (name: string, min: number, max: number) =>
     v.pipe(
       v.string(),
       v.regex(/^\d{1,15}$/, `${name} must be a whole number`),
+      // Before the transform: the document describes what is sent, a string of digits.
+      v.description(`A whole number from ${min} to ${max}.`),
       v.transform(Number),
       v.minValue(min, `${name} must be at least ${min}`),
       v.maxValue(max, `${name} must be at most ${max}`),
     ),
   );
 
-/** GET /api/devices's query: a page of `limit` after `cursor`, of the devices whose id or name holds `q`. */
+/** PATCH /api/devices/:id/state: an object of key: value; each key is checked against the camera state by its room. */
+export const StateChangesBody = Changes('body must be an object of key: value');
+
+/** GET /api/devices' query: a page of the listing, optionally only the devices whose id or name contains `q`. */
 export const DeviceListQuery = v.object({
   limit: wholeNumber('limit', 1, 1000),
-  cursor: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,128}$/, 'cursor must be a next_cursor this server gave'))),
-  q: v.optional(v.pipe(v.string(), v.maxLength(64, 'q must be at most 64 characters'))),
+  cursor: v.optional(
+    v.pipe(
+      v.string('cursor must be a string'),
+      v.regex(/^[A-Za-z0-9_-]{1,128}$/, 'cursor must be a next_cursor this server gave'),
+      v.description("The previous page's next_cursor, as it was given."),
+    ),
+  ),
+  q: v.optional(
+    v.pipe(
+      v.string('q must be a string'),
+      v.maxLength(64, 'q must be at most 64 characters'),
+      v.description('Only devices whose id or name contains this, ignoring case.'),
+    ),
+  ),
 });
+
+/** `?since=` of /api/v1: the last sequence number the client saw. */
+export const SinceParam = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,15}$/, 'since must be a sequence number'),
+  v.description('The last state sequence number this client saw: it gets what it missed since.'),
+);
 
 /** GET /api/devices/:id/history's query. */
 export const HistoryQuery = v.object({
@@ -79,11 +107,11 @@ const PresetName = v.pipe(
   v.minLength(1, 'name must not be empty'),
   v.maxLength(64, 'name must be at most 64 characters'),
 );
-/** A preset's values: any object here; each key is checked against the camera state by the route. */
-const Values = Changes('values must be an object of key: value');
+/** A preset's or schedule's values: any object here; each key is checked against the camera state by the route. */
+export const StateValues = Changes('values must be an object of key: value');
 
-export const NewPresetBody = v.object({ name: PresetName, values: Values, device_id: v.optional(DeviceId) });
-export const PresetBody = v.object({ name: PresetName, values: Values });
+export const NewPresetBody = v.object({ name: PresetName, values: StateValues, device_id: v.optional(DeviceId) });
+export const PresetBody = v.object({ name: PresetName, values: StateValues });
 export const ApplyBody = v.object({
   devices: v.optional(
     v.pipe(
@@ -102,7 +130,7 @@ const ScheduleFields = {
     v.maxLength(1000, 'devices may name at most 1000 devices'),
   ),
   preset_id: v.pipe(v.string('preset_id must be a string'), v.maxLength(64, 'preset_id is too long')),
-  values: Values,
+  values: StateValues,
   cron: v.pipe(v.string('cron must be a string'), v.maxLength(200, 'cron is too long')),
   at: v.pipe(
     v.string('at must be a string'),
@@ -125,6 +153,7 @@ export const NewScheduleBody = v.pipe(
     timezone: v.optional(ScheduleFields.timezone),
     enabled: v.optional(ScheduleFields.enabled),
   }),
+  v.description('Give either preset_id or values, and either cron or at.'),
   v.check((body) => (body.preset_id === undefined) !== (body.values === undefined), 'give either preset_id or values'),
   v.check((body) => (body.cron === undefined) !== (body.at === undefined), 'give either cron or at'),
 );
@@ -144,6 +173,7 @@ export const ScheduleChangeBody = v.pipe(
     },
     'only name, devices, preset_id, values, cron, at, timezone and enabled can be changed',
   ),
+  v.description('The fields given replace the old ones: preset_id replaces values and the other way round, cron replaces at.'),
   v.check((body) => body.preset_id === undefined || body.values === undefined, 'give preset_id or values, not both'),
   v.check((body) => body.cron === undefined || body.at === undefined, 'give cron or at, not both'),
 );

@@ -2,8 +2,9 @@ import { Hono } from 'hono';
 import { describeKeys } from '../../state/describe.ts';
 import { countDevices } from '../device-listing.ts';
 import type { AppOptions, Env } from '../env.ts';
+import { openApiDocument } from '../openapi/document.ts';
 
-/** What the server is: a greeting, a health check, its status and the camera state's keys. */
+/** What the server is: a greeting, a health check, its status, the camera state's keys and the API's OpenAPI document. */
 export function about(opts: AppOptions): Hono<Env> {
   const { services } = opts;
   const { rooms, config } = services;
@@ -26,5 +27,6 @@ export function about(opts: AppOptions): Hono<Env> {
         sockets_open: opts.socketsOpen(),
       });
     })
-    .get('/api/schema', (c) => c.json({ anonymous_read: config.anonymousRead, keys: describeKeys() }));
+    .get('/api/schema', (c) => c.json({ anonymous_read: config.anonymousRead, keys: describeKeys() }))
+    .get('/api/openapi.json', (c) => c.json(openApiDocument()));
 }

@@ -6,12 +6,12 @@ import type { Profile } from '../../contract.ts';
 import { describeIssues } from '../../envelope/schema.ts';
 import type { Services } from '../../ports.ts';
 import { isRegistered, shardOf } from '../../rooms/registry-room.ts';
-import { Changes, unknownChangeKey } from '../../state/model.ts';
+import { unknownChangeKey } from '../../state/model.ts';
 import { readBody, stateErrorStatus } from '../body.ts';
 import { decodeCursor, listDevices } from '../device-listing.ts';
 import type { Env } from '../env.ts';
 import type { Guards } from '../guards.ts';
-import { DeviceId, DeviceListQuery, HistoryQuery, NewDeviceBody } from '../schemas.ts';
+import { DeviceId, DeviceListQuery, HistoryQuery, NewDeviceBody, StateChangesBody } from '../schemas.ts';
 
 /** Devices: the listing, one device, registering and removing (admins), its camera state and its history. */
 export function devices(services: Services, { requireUser, requireAdmin }: Guards): Hono<Env> {
@@ -85,7 +85,7 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       const id = c.req.param('id');
       const user = c.get('user');
       if (!(await reachable(user, id))) return c.json(notFound(id), 404);
-      const body = await readBody(c, Changes('body must be an object of key: value'));
+      const body = await readBody(c, StateChangesBody);
       if (body instanceof Response) return body;
       const unknown = unknownChangeKey(body);
       if (unknown !== null) return c.json({ error: 'Unknown key', key: unknown }, 400);

@@ -7,7 +7,7 @@ import { roomId } from '../../rooms/index.ts';
 import { isRegistered } from '../../rooms/registry-room.ts';
 import type { AppOptions, Env } from '../env.ts';
 import type { Guards } from '../guards.ts';
-import { DeviceId } from '../schemas.ts';
+import { DeviceId, SinceParam } from '../schemas.ts';
 
 type Target = [room: string, info: ConnectInfo];
 
@@ -55,7 +55,7 @@ export function sockets(opts: AppOptions, { clientOf }: Guards): Hono<Env> {
 
   const apiV1 = async (c: Context, info: ConnectInfo): Promise<Target> => {
     const since = c.req.query('since');
-    if (since !== undefined && !/^\d{1,15}$/.test(since)) return refuse(info, 'since must be a sequence number');
+    if (since !== undefined && !v.is(SinceParam, since)) return refuse(info, 'since must be a sequence number');
     const device = await chooseDevice(c);
     if (typeof device === 'string') return refuse(info, device);
     return [roomId.device(device.id), { ...info, ...(since !== undefined ? { since: Number(since) } : {}) }];
