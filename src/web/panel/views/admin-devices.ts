@@ -1,11 +1,21 @@
 import { ago, h, mount, notify } from '../../shared/dom.ts';
 import { api, type DeviceInfo } from '../api.ts';
+import { devicePager } from '../device-pager.ts';
 import { deviceHref } from '../router.ts';
 import type { View } from './view.ts';
 
 /** Register devices (the key is shown once, with the agent's command line) and remove them. */
 export function adminDevicesView(): View {
   const list = h('tbody');
+  const pager = devicePager(
+    ({ devices, q }) => {
+      const none = q ? `No devices match “${q}”.` : 'No devices registered yet.';
+      if (devices.length === 0) mount(list, h('tr', null, h('td', { colspan: 3, class: 'muted' }, none)));
+      else mount(list, ...devices.map(row));
+    },
+    (e) => notify(e.message, 'error'),
+  );
+  const load = () => pager.reload();
   const reveal = h('div', { class: 'reveal', hidden: true });
   const form = h(
     'form',
@@ -32,6 +42,7 @@ export function adminDevicesView(): View {
     h('h1', null, 'Manage devices'),
     form,
     reveal,
+    pager.el,
     h(
       'div',
       { class: 'card table' },
@@ -43,16 +54,6 @@ export function adminDevicesView(): View {
       ),
     ),
   );
-
-  async function load(): Promise<void> {
-    try {
-      const { devices } = await api<{ devices: DeviceInfo[] }>('/api/devices');
-      mount(list, ...devices.map(row));
-      if (devices.length === 0) mount(list, h('tr', null, h('td', { colspan: 3, class: 'muted' }, 'No devices registered yet.')));
-    } catch (e) {
-      notify((e as Error).message, 'error');
-    }
-  }
 
   function row(d: DeviceInfo): HTMLElement {
     return h(

@@ -1,6 +1,7 @@
 import type { StateEvent, StatusEvent } from '../../../client/index.ts';
 import { ago, h, mount, notify } from '../../shared/dom.ts';
-import { api, type DeviceInfo } from '../api.ts';
+import type { DeviceInfo } from '../api.ts';
+import { type DevicePage, devicePager } from '../device-pager.ts';
 import { deviceHref } from '../router.ts';
 import type { View, ViewContext } from './view.ts';
 
@@ -64,50 +65,52 @@ export function deviceListView({ viewer, session, live }: ViewContext): View {
   /** Gives back what this view subscribed to when it goes (the socket's subscriptions are capped). */
   let release = () => {};
   let disposed = false;
+  /** Counts pages shown: a page left before the socket said its cap subscribes to nothing. */
+  let shown = 0;
 
-  api<{ devices: DeviceInfo[] }>('/api/devices')
-    .then(({ devices }) => {
-      if (disposed) return;
-      devices.sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
-      if (devices.length === 0) {
-        mount(
-          grid,
-          h(
-            'p',
-            { class: 'muted' },
-            session.role === 'admin'
-              ? h(
-                  'span',
-                  null,
-                  'No cameras yet. ',
-                  h('a', { href: '#/admin/devices' }, 'Register one'),
-                  ', then start its agent or the simulator.',
-                )
-              : 'No cameras yet. Ask an admin to register one, or to give you access to one.',
-          ),
-        );
-        return;
-      }
-      mount(grid);
-      for (const info of devices) {
-        const card = h('a', { class: 'card device', href: deviceHref(info.device_id), 'data-device-id': info.device_id });
-        cards.set(info.device_id, { info, card });
-        grid.append(card);
-        render(info.device_id);
-      }
-      // Live updates are extra: if they fail the cards stay, with a note. Past the socket's cap, the
-      // first cameras are live and the rest as loaded.
-      void live.capacity().then((capacity) => {
-        if (disposed) return;
-        const held = live.hold(devices.slice(0, capacity).map((d) => d.device_id));
-        release = held.release;
-        held.ready.catch((e: Error) => notify(`Live updates are off: ${e.message}`, 'error'));
-      });
-    })
-    .catch((e: Error) => {
-      mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));
-      notify(e.message, 'error');
+  const showPage = ({ devices, q }: DevicePage) => {
+    if (disposed) return;
+    const page = ++shown;
+    release();
+    release = () => {};
+    cards.clear();
+    devices.sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+    if (devices.length === 0) {
+      mount(grid, h('p', { class: 'muted' }, q ? `No cameras match “${q}”.` : noCameras()));
+      return;
+    }
+    mount(grid);
+    for (const info of devices) {
+      const card = h('a', { class: 'card device', href: deviceHref(info.device_id), 'data-device-id': info.device_id });
+      cards.set(info.device_id, { info, card });
+      grid.append(card);
+      render(info.device_id);
+    }
+    // Live updates are extra: if they fail the cards stay, with a note. Only this page is followed;
+    // past the socket's cap, its first cameras are live and the rest as loaded.
+    void live.capacity().then((capacity) => {
+      if (disposed || page !== shown) return;
+      const held = live.hold(devices.slice(0, capacity).map((d) => d.device_id));
+      release = held.release;
+      held.ready.catch((e: Error) => notify(`Live updates are off: ${e.message}`, 'error'));
     });
+  };
+  const noCameras = () =>
+    session.role === 'admin'
+      ? h(
+          'span',
+          null,
+          'No cameras yet. ',
+          h('a', { href: '#/admin/devices' }, 'Register one'),
+          ', then start its agent or the simulator.',
+        )
+      : 'No cameras yet. Ask an admin to register one, or to give you access to one.';
+  const pager = devicePager(showPage, (e) => {
+    mount(grid, h('p', { class: 'error' }, `Cannot load the cameras: ${e.message}`));
+    notify(e.message, 'error');
+  });
+  el.insertBefore(pager.el, grid);
+  void pager.reload();
 
   return {
     el,
