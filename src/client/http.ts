@@ -1,8 +1,8 @@
 import { EdgecamError } from './errors.ts';
-import type { DeviceResult, HistoryEntry, NewSchedule, Preset, Schedule } from './types.ts';
+import type { DeviceInfo, DevicePage, DeviceResult, HistoryEntry, NewSchedule, Preset, Schedule } from './types.ts';
 
 /**
- * The HTTP API with a user's token: presets, schedules and a device's history. Errors are
+ * The HTTP API with a user's token: the device listing, presets, schedules and a device's history. Errors are
  * `EdgecamError`s with the HTTP status, the server's message, and the state key a refused value was
  * about. Uses the standard `fetch`, so it runs in browsers, Node 20+ and Deno.
  */
@@ -21,6 +21,27 @@ export class EdgecamApi {
     options: ApiOptions = {},
   ) {
     this.doFetch = options.fetch ?? globalThis.fetch;
+  }
+
+  // — devices —
+
+  /** A page of the devices this user may see, in id order: `limit` (1–1000) after `cursor`, whose id or name holds `q`. */
+  devices(options: { limit?: number; cursor?: string; q?: string } = {}): Promise<DevicePage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    if (options.q !== undefined) query.set('q', options.q);
+    return this.call('GET', `/api/devices${query.size ? `?${query}` : ''}`);
+  }
+
+  /** Every device (whose id or name holds `q`), a page of `pageSize` at a time: `for await (const d of api.allDevices())`. */
+  async *allDevices(options: { q?: string; pageSize?: number } = {}): AsyncGenerator<DeviceInfo> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.devices({ limit: options.pageSize ?? 500, q: options.q, ...(cursor ? { cursor } : {}) });
+      yield* page.devices;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
   }
 
   // — presets —

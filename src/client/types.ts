@@ -160,3 +160,19 @@ export interface HistoryEntry {
   via: Via;
   changes: CameraState;
 }
+
+/** A device as GET /api/devices lists it. */
+export interface DeviceInfo {
+  device_id: string;
+  name: string;
+  online: boolean;
+  presence: Record<string, unknown> | null;
+  /** ISO 8601: when it was last heard from; null if never. */
+  last_seen: string | null;
+}
+
+/** A page of the device listing: `next_cursor` asks for the next one (null on the last). */
+export interface DevicePage {
+  devices: DeviceInfo[];
+  next_cursor: string | null;
+}

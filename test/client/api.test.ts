@@ -5,7 +5,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { registerDevice } from '../helpers/http.ts';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../helpers/server.ts';
 
-/** The SDK's HTTP client (presets, schedules, history) against the real server. */
+/** The SDK's HTTP client (devices, presets, schedules, history) against the real server. */
 
 let server: TestServer;
 let client: EdgecamApi;
@@ -18,6 +18,24 @@ before(async () => {
   client = new EdgecamApi(server.url, token);
 });
 after(() => server.stop());
+
+test('devices: a page at a time, or every one through allDevices', async () => {
+  const first = await client.devices({ limit: 1 });
+  assert.deepEqual(
+    first.devices.map((d) => d.device_id),
+    ['sdk-cam'],
+  );
+  assert.ok(first.next_cursor);
+  const second = await client.devices({ limit: 1, cursor: first.next_cursor });
+  assert.deepEqual([second.devices[0]?.device_id, second.next_cursor], ['sdk-other', null]);
+  const all: string[] = [];
+  for await (const device of client.allDevices({ pageSize: 1 })) all.push(device.device_id);
+  assert.deepEqual(all, ['sdk-cam', 'sdk-other']);
+  assert.deepEqual(
+    (await client.devices({ q: 'OTHER' })).devices.map((d) => d.device_id),
+    ['sdk-other'],
+  );
+});
 
 test('presets: create, list, apply to many with a result each, update, delete', async () => {
   const preset = await client.createPreset({ name: 'Evening', values: { brightness: 30 } });
