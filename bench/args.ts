@@ -27,6 +27,9 @@ export interface Options {
    */
   broadcastMs: number;
   maxChanges: number;
+  /** The fleet scenario: devices registered, and how many of them connect. */
+  fleet: number;
+  fleetOnline: number;
   /** Scenarios to run (all by default). */
   only: string[];
   /** Node runtime only: write a V8 CPU profile of the server into this directory. */
@@ -56,6 +59,8 @@ export function parseArgs(argv: string[]): Options {
         latencyMs: 800,
         broadcastMs: 800,
         maxChanges: 50,
+        fleet: 300,
+        fleetOnline: 60,
         only: [],
         cpuProf: undefined,
         allocProf: undefined,
@@ -76,6 +81,8 @@ export function parseArgs(argv: string[]): Options {
         latencyMs: 10_000,
         broadcastMs: 9000,
         maxChanges: 500,
+        fleet: 10_000,
+        fleetOnline: 2_000,
         only: [],
         cpuProf: undefined,
         allocProf: undefined,
@@ -101,6 +108,8 @@ export function parseArgs(argv: string[]): Options {
     else if (flag === '--latency-ms') options.latencyMs = Number(value);
     else if (flag === '--broadcast-ms') options.broadcastMs = Number(value);
     else if (flag === '--max-changes') options.maxChanges = Number(value);
+    else if (flag === '--fleet') options.fleet = Number(value);
+    else if (flag === '--fleet-online') options.fleetOnline = Number(value);
     else if (flag === '--only') options.only = value.split(',').map((v) => v.trim());
     else if (flag === '--cpu-prof') options.cpuProf = value;
     else if (flag === '--alloc-prof') options.allocProf = value;

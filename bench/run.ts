@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inspectorUrl, sampleAllocations, topAllocators } from './alloc-prof.ts';
 import { parseArgs } from './args.ts';
+import { fleet } from './fleet.ts';
 import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
 import {
   canPin,
@@ -31,7 +32,7 @@ const options = parseArgs(process.argv.slice(2));
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
 const ADMIN_PASSWORD = 'bench-admin-password';
-const deadlineMs = options.smoke ? 55_000 : 290_000;
+const deadlineMs = options.smoke ? 80_000 : 420_000;
 const hardStop = setTimeout(() => {
   console.error(`bench: over its ${deadlineMs / 1000} s budget, stopping everything`);
   killAll();
@@ -169,28 +170,25 @@ async function main(): Promise<void> {
     log(`fd limit per process: ${fds}; idle sockets: ${idleSockets}`);
     // LOG_LEVEL=warn hides the `edgecam listening` line, so the port is chosen here and probed.
     const port = await freePort();
-    server = await startServer(
-      'edgecam',
-      serverCommand,
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        ADMIN_PASSWORD,
-        PASSWORD_ITERATIONS: '100000',
-        RATE_LIMIT_PER_S: big,
-        RATE_LIMIT_BURST: big,
-        MAX_SOCKETS_PER_USER: big,
-        MAX_VIEWERS_PER_DEVICE: '100000',
-        MAX_WATCHES_PER_SOCKET: '100000',
-        WATCH_ANSWER_TIMEOUT_S: '3600',
-        SEND_BUFFER_BYTES: String(64 * 1024 * 1024),
-        LOG_LEVEL: 'warn',
-      },
-      SERVER_CORE,
-      fds,
-      { port, path: '/api/schema' },
-    );
+    const serverEnv = (port: number, dataDir: string) => ({
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD,
+      PASSWORD_ITERATIONS: '100000',
+      RATE_LIMIT_PER_S: big,
+      RATE_LIMIT_BURST: big,
+      MAX_SOCKETS_PER_USER: big,
+      MAX_VIEWERS_PER_DEVICE: '100000',
+      MAX_WATCHES_PER_SOCKET: '100000',
+      WATCH_ANSWER_TIMEOUT_S: '3600',
+      SEND_BUFFER_BYTES: String(64 * 1024 * 1024),
+      LOG_LEVEL: 'warn',
+    });
+    server = await startServer('edgecam', serverCommand, serverEnv(port, dataDir), SERVER_CORE, fds, {
+      port,
+      path: '/api/schema',
+    });
     baseline = await startServer(
       'baseline',
       [
@@ -250,29 +248,25 @@ async function main(): Promise<void> {
 
     const stopSampling = options.allocProf ? await sampleBoth(options.allocProf, srv, raw) : undefined;
 
+    /** Resident memory per idle socket of `target`, with `sockets` of them open. */
+    const measureIdle = async (target: 'edgecam' | 'raw', pid: number, url: string, sockets: number) => {
+      const before = rssKb(pid);
+      let after = 0;
+      let connected = 0;
+      let info: Record<string, unknown> = {};
+      await runLoad({ kind: 'idle', target, wsUrl: url, sockets, token }, LOAD_CORE, fds, 120_000, async (ready) => {
+        info = ready;
+        connected = ready.connected as number;
+        if (ready.failed) log(`idle ${target}: ${ready.failed} sockets failed: ${ready.firstError}`);
+        await new Promise((r) => setTimeout(r, options.smoke ? 200 : 2000));
+        after = rssKb(pid);
+      });
+      return { before, after, connected, setupMs: info.setupMs, kbPerSocket: (after - before) / connected };
+    };
+
     await scenario('idle', async () => {
-      const measure = async (target: 'edgecam' | 'raw', pid: number, url: string) => {
-        const before = rssKb(pid);
-        let after = 0;
-        let connected = 0;
-        let info: Record<string, unknown> = {};
-        await runLoad(
-          { kind: 'idle', target, wsUrl: url, sockets: idleSockets, token },
-          LOAD_CORE,
-          fds,
-          120_000,
-          async (ready) => {
-            info = ready;
-            connected = ready.connected as number;
-            if (ready.failed) log(`idle ${target}: ${ready.failed} sockets failed: ${ready.firstError}`);
-            await new Promise((r) => setTimeout(r, options.smoke ? 200 : 2000));
-            after = rssKb(pid);
-          },
-        );
-        return { before, after, connected, setupMs: info.setupMs, kbPerSocket: (after - before) / connected };
-      };
-      const e = await measure('edgecam', srv.pid, wsUrl);
-      const r = await measure('raw', raw.pid, rawUrl);
+      const e = await measureIdle('edgecam', srv.pid, wsUrl, idleSockets);
+      const r = await measureIdle('raw', raw.pid, rawUrl, idleSockets);
       details.idle = { edgecam: e, raw: r };
       ratioRow('idle', `RSS KB/socket (${e.connected} vs ${r.connected} sockets)`, e.kbPerSocket, r.kbPerSocket, 'raw ws idle', {
         op: '<=',
@@ -423,6 +417,44 @@ async function main(): Promise<void> {
           n === 1000 ? { op: '>=', value: 0.85 } : undefined,
         );
       }
+    });
+    await scenario('fleet', async () => {
+      // A server of its own, so that the fleet is measured apart from what the other scenarios left.
+      const fleetDir = join(dataDir, 'fleet');
+      mkdirSync(fleetDir);
+      let fleetPid = 0;
+      const f = await fleet({
+        start: async () => {
+          const fleetPort = await freePort();
+          const started = await startServer('fleet', serverCommand, serverEnv(fleetPort, fleetDir), SERVER_CORE, fds, {
+            port: fleetPort,
+            path: '/api/schema',
+          });
+          fleetPid = started.pid;
+          return {
+            base: `http://127.0.0.1:${fleetPort}`,
+            wsUrl: `ws://127.0.0.1:${fleetPort}`,
+            rssKb: () => rssKb(started.pid),
+            stop: () => stop(started),
+          };
+        },
+        password: ADMIN_PASSWORD,
+        storePath: join(fleetDir, 'edgecam.db'),
+        registered: options.fleet,
+        online: options.fleetOnline,
+        settle: () => settle([fleetPid, srv.pid, raw.pid]),
+        log,
+      });
+      // The same number of idle sockets on the raw server: what a connected device costs beyond a socket.
+      const rawIdle = await measureIdle('raw', raw.pid, rawUrl, options.fleetOnline);
+      details.fleet = { ...f, rawIdleKbPerSocket: rawIdle.kbPerSocket };
+      const label = `fleet ${f.rows} devices, ${options.fleetOnline} online`;
+      ratioRow(label, 'whole listing ms', f.wholeListMs, f.bareLoopMs, 'bare store loop', { op: '<=', value: 5 });
+      ratioRow(label, 'every page of 1000 ms', f.allPagesMs, f.bareLoopMs, 'bare store loop');
+      ratioRow(label, 'first page of 100 ms', f.firstPageMs, f.roundTripMs, 'one HTTP round trip');
+      ratioRow(label, 'RSS KB per online device', f.kbPerOnlineDevice, rawIdle.kbPerSocket, 'raw ws idle');
+      ratioRow(label, 'hello → listed online p50 ms', f.onlineToListingMs.p50, f.roundTripMs, 'one HTTP round trip');
+      ratioRow(label, 'hello → listed online p99 ms', f.onlineToListingMs.p99, f.roundTripMs, 'one HTTP round trip');
     });
     if (stopSampling) await stopSampling();
   } finally {

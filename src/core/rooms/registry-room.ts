@@ -23,6 +23,8 @@ export class RegistryRoom extends Room implements RegistryApi {
   private rows: Map<string, ListedDevice> | undefined;
   /** The ids in listing order, made again after an add or remove. */
   private order: string[] | undefined;
+  /** What `q` is looked for in, per id: the id and the name, lower-case (made once per change, not per search). */
+  private readonly searchable = new Map<string, string>();
   private loading: Promise<Map<string, ListedDevice>> | undefined;
 
   async known(ids: string[]): Promise<string[]> {
@@ -39,6 +41,7 @@ export class RegistryRoom extends Room implements RegistryApi {
   async remove(id: string): Promise<void> {
     const rows = await this.loaded();
     rows.delete(id);
+    this.searchable.delete(id);
     this.ctx.storage.delete(`device:${id}`);
     this.order = undefined;
   }
@@ -54,8 +57,9 @@ export class RegistryRoom extends Room implements RegistryApi {
     const now = this.services.clock.now();
     const devices: DeviceInfo[] = [];
     for (let i = after === undefined ? 0 : firstAfter(ids, after); i < ids.length; i++) {
-      const row = rows.get(ids[i] as string);
-      if (!row || (q && !row.device_id.toLowerCase().includes(q) && !row.name.toLowerCase().includes(q))) continue;
+      const id = ids[i] as string;
+      const row = rows.get(id);
+      if (!row || (q && !this.searchable.get(id)?.includes(q))) continue;
       if (devices.length === limit) return { devices, more: true };
       devices.push(this.shown(row, now));
     }
@@ -89,6 +93,7 @@ export class RegistryRoom extends Room implements RegistryApi {
 
   private save(rows: Map<string, ListedDevice>, row: ListedDevice): void {
     rows.set(row.device_id, row);
+    this.searchable.set(row.device_id, searchText(row));
     this.ctx.storage.put(`device:${row.device_id}`, row);
   }
 
@@ -103,7 +108,10 @@ export class RegistryRoom extends Room implements RegistryApi {
   private async load(): Promise<Map<string, ListedDevice>> {
     if (!this.ctx.storage.get('listed')) await this.fill();
     const rows = new Map<string, ListedDevice>();
-    for (const [key, row] of this.ctx.storage.list<ListedDevice>('device:')) rows.set(key.slice('device:'.length), row);
+    for (const [key, row] of this.ctx.storage.list<ListedDevice>('device:')) {
+      rows.set(key.slice('device:'.length), row);
+      this.searchable.set(row.device_id, searchText(row));
+    }
     this.rows = rows;
     return rows;
   }
@@ -122,6 +130,11 @@ export class RegistryRoom extends Room implements RegistryApi {
     this.ctx.storage.delete('filled');
     this.ctx.storage.putMany(rows);
   }
+}
+
+/** The id and the name, lower-case; a newline between them, so no `q` (one line) matches across both. */
+function searchText(row: DeviceEntry): string {
+  return `${row.device_id}\n${row.name}`.toLowerCase();
 }
 
 /** The index of the first id after `after` in sorted `ids`. */
