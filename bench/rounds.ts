@@ -61,10 +61,16 @@ const summary = first
   .filter((row) => row.metric !== 'error')
   .map((row) => {
     const bySide = sides.map((side) => {
-      const ratios = side.runs.map((rows) => rows.find((r) => keyOf(r) === keyOf(row))?.ratio ?? Number.NaN);
+      const found = side.runs.map((rows) => rows.find((r) => keyOf(r) === keyOf(row)));
+      const ratios = found.map((r) => r?.ratio ?? Number.NaN);
       const mid = median(ratios);
       const met = row.target ? (row.target.op === '>=' ? mid >= row.target.value : mid <= row.target.value) : undefined;
-      return { side: side.name, ratios, median: mid, met };
+      // The figures behind the ratio too (ms, KB, per second), each side's median over the rounds.
+      const figures = {
+        edgecam: median(found.map((r) => r?.edgecam ?? Number.NaN)),
+        baseline: median(found.map((r) => r?.baseline ?? Number.NaN)),
+      };
+      return { side: side.name, ratios, median: mid, met, figures };
     });
     return { row: keyOf(row), target: row.target, sides: bySide };
   });
@@ -75,7 +81,8 @@ for (const { row, target, sides: bySide } of summary) {
   console.log(`${row}${bound}`);
   for (const s of bySide) {
     const verdict = s.met === undefined ? '' : s.met ? '  met' : '  NOT MET';
-    console.log(`  ${s.side.padEnd(16)} median ${fmt(s.median)}  rounds ${s.ratios.map(fmt).join(' ')}${verdict}`);
+    const figures = `(${s.figures.edgecam.toPrecision(3)} against ${s.figures.baseline.toPrecision(3)})`;
+    console.log(`  ${s.side.padEnd(16)} median ${fmt(s.median)} ${figures}  rounds ${s.ratios.map(fmt).join(' ')}${verdict}`);
   }
 }
 mkdirSync(results, { recursive: true });
