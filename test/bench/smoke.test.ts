@@ -136,7 +136,7 @@ test('bench:rounds interleaves this checkout with a commit and judges each targe
     const order = [...rounds.output().matchAll(/round (\d)\/3: (this checkout|HEAD)/g)].map((m) => `${m[1]} ${m[2]}`);
     assert.deepEqual(order, ['1 this checkout', '1 HEAD', '2 this checkout', '2 HEAD', '3 this checkout', '3 HEAD']);
     const { summary } = JSON.parse(readFileSync(join(out, 'rounds.json'), 'utf8')) as {
-      summary: { row: string; sides: { side: string; ratios: number[]; median: number }[] }[];
+      summary: { row: string; sides: { side: string; ratios: number[]; median: number; figures: { edgecam: number } }[] }[];
     };
     const connect = summary.find((s) => s.row.startsWith('connect'));
     assert.ok(connect, JSON.stringify(summary));
@@ -148,8 +148,10 @@ test('bench:rounds interleaves this checkout with a commit and judges each targe
       assert.equal(side.ratios.length, 3);
       assert.ok(side.ratios.every((r) => r > 0));
       assert.equal(side.median, [...side.ratios].sort((a, b) => a - b)[1]);
+      assert.ok(side.figures.edgecam > 0, 'hellos per second, not only the ratio');
     }
-    assert.match(rounds.output('stdout'), /this checkout +median [\d.]+× +rounds( [\d.]+×){3}/);
+    // The median ratio, the median figures behind it, then each round's ratio.
+    assert.match(rounds.output('stdout'), /this checkout +median [\d.]+× \([\d.e+]+ against [\d.e+]+\) +rounds( [\d.]+×){3}/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
