@@ -75,9 +75,10 @@ test('npm run bench -- --smoke completes with every scenario in the table and th
       assert.ok(turns.length === 2 && turns.every((p99) => p99 > 0), `${target} turnP99 ${JSON.stringify(turns)}`);
       const late = rate[target]?.turnSendLateP99 ?? [];
       assert.ok(late.length === 2 && late.every((p99) => p99 >= 0), `${target} turnSendLateP99 ${JSON.stringify(late)}`);
+      // A turn is 400 ms here: one stall of a loaded CI host can leave a turn empty, never both.
       const rates = max[target]?.turnPerSecond ?? [];
       assert.ok(
-        rates.length === 2 && rates.every((perSecond) => perSecond > 0),
+        rates.length === 2 && rates.every((perSecond) => perSecond >= 0) && rates.some((perSecond) => perSecond > 0),
         `${target} turnPerSecond ${JSON.stringify(rates)}`,
       );
     }
