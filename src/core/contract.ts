@@ -178,6 +178,8 @@ export interface ScheduleRoomApi {
   remove(id: string): Schedule | null;
   /** A device ran the schedule's run due at `at` (ISO 8601). */
   recordRun(id: string, at: string, device: string, result: DeviceResult): void;
+  /** A device was removed: it leaves every schedule naming it; a schedule left with none goes. */
+  removeDevice(deviceId: string): void;
 }
 
 // — login limiters (rooms/limiter-room.ts) —

@@ -93,6 +93,16 @@ describe('saving', () => {
     assert.deepEqual([disabled.status, disabled.body.enabled, disabled.body.next_runs], [200, false, []]);
     await call('DELETE', `/api/schedules/${made.body.id}`, operator);
   });
+  test('a removed device leaves the schedules naming it; a schedule left with no device goes', async () => {
+    for (const id of ['gone-1', 'kept-1']) await registerDevice(server.url, admin, id);
+    const both = await create({ devices: ['gone-1', 'kept-1'], values: { fps: 10 }, cron: '0 9 * * *' }, admin);
+    const alone = await create({ devices: ['gone-1'], values: { fps: 12 }, cron: '0 9 * * *' }, admin);
+    assert.deepEqual([both.status, alone.status], [201, 201]);
+    assert.equal((await call('DELETE', '/api/devices/gone-1', admin)).status, 204);
+    assert.deepEqual((await listed(both.body.id, admin))?.devices, ['kept-1']);
+    assert.equal(await listed(alone.body.id, admin), undefined);
+    await call('DELETE', `/api/schedules/${both.body.id}`, admin);
+  });
 });
 
 describe('running', () => {

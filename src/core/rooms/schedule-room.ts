@@ -29,6 +29,15 @@ export class ScheduleRoom extends Room implements ScheduleRoomApi {
     return current;
   }
 
+  removeDevice(deviceId: string): void {
+    for (const schedule of this.list()) {
+      if (!schedule.devices.includes(deviceId)) continue;
+      const devices = schedule.devices.filter((id) => id !== deviceId);
+      if (devices.length === 0) this.ctx.storage.delete(`schedule:${schedule.id}`);
+      else this.put({ ...schedule, devices });
+    }
+  }
+
   recordRun(id: string, at: string, device: string, result: DeviceResult): void {
     const schedule = this.get(id);
     if (!schedule) return;

@@ -63,6 +63,7 @@ export function devices(services: Services, { requireUser, requireAdmin }: Guard
       await rooms.registry(shardOf(id)).remove(id);
       await rooms.device(id).unregister();
       await rooms.presets().removeDevice(id);
+      await rooms.schedules().removeDevice(id);
       log.info('device removed', { device: id, by: c.get('user').username });
       return c.body(null, 204);
     })
