@@ -143,16 +143,11 @@ const ScheduleFields = {
   enabled: v.boolean('enabled must be true or false'),
 };
 
+/** Every field optional: a new schedule needs only `devices`; a change may give any of them. */
+const OptionalScheduleFields = v.partial(v.object(ScheduleFields)).entries;
+
 export const NewScheduleBody = v.pipe(
-  v.object({
-    ...ScheduleFields,
-    preset_id: v.optional(ScheduleFields.preset_id),
-    values: v.optional(ScheduleFields.values),
-    cron: v.optional(ScheduleFields.cron),
-    at: v.optional(ScheduleFields.at),
-    timezone: v.optional(ScheduleFields.timezone),
-    enabled: v.optional(ScheduleFields.enabled),
-  }),
+  v.object({ ...OptionalScheduleFields, devices: ScheduleFields.devices }),
   v.description('Give either preset_id or values, and either cron or at.'),
   v.check((body) => (body.preset_id === undefined) !== (body.values === undefined), 'give either preset_id or values'),
   v.check((body) => (body.cron === undefined) !== (body.at === undefined), 'give either cron or at'),
@@ -160,19 +155,7 @@ export const NewScheduleBody = v.pipe(
 
 /** PATCH /api/schedules/:id: the fields given replace the old ones. */
 export const ScheduleChangeBody = v.pipe(
-  v.strictObject(
-    {
-      name: ScheduleFields.name,
-      devices: v.optional(ScheduleFields.devices),
-      preset_id: v.optional(ScheduleFields.preset_id),
-      values: v.optional(ScheduleFields.values),
-      cron: v.optional(ScheduleFields.cron),
-      at: v.optional(ScheduleFields.at),
-      timezone: v.optional(ScheduleFields.timezone),
-      enabled: v.optional(ScheduleFields.enabled),
-    },
-    'only name, devices, preset_id, values, cron, at, timezone and enabled can be changed',
-  ),
+  v.strictObject(OptionalScheduleFields, 'only name, devices, preset_id, values, cron, at, timezone and enabled can be changed'),
   v.description('The fields given replace the old ones: preset_id replaces values and the other way round, cron replaces at.'),
   v.check((body) => body.preset_id === undefined || body.values === undefined, 'give preset_id or values, not both'),
   v.check((body) => body.cron === undefined || body.at === undefined, 'give cron or at, not both'),

@@ -6,7 +6,7 @@ import type { ConnectInfo } from '../../ports.ts';
 import { roomId } from '../../rooms/index.ts';
 import { isRegistered } from '../../rooms/registry-room.ts';
 import type { AppOptions, Env } from '../env.ts';
-import type { Guards } from '../guards.ts';
+import { bearerOf, type Guards } from '../guards.ts';
 import { DeviceId, SinceParam } from '../schemas.ts';
 
 type Target = [room: string, info: ConnectInfo];
@@ -65,7 +65,7 @@ export function sockets(opts: AppOptions, { clientOf }: Guards): Hono<Env> {
     // Devices present their key, people their JWT: as a Bearer header, or ?key= / ?token= for clients
     // that cannot set headers. Query strings never reach our logs. Until credentials are checked, every
     // refusal reads the same whether the device exists or not: no probing which ids are registered.
-    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const bearer = bearerOf(c);
     const token = c.req.query('token') ?? (bearer?.split('.').length === 3 ? bearer : undefined);
     const key = c.req.query('key') ?? (token === undefined ? bearer : undefined);
     if (token === undefined && key === undefined) {
