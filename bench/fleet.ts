@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import Database from 'libsql';
 import type WebSocket from 'ws';
+import { post } from './http.ts';
 import { summarize } from './stats.ts';
 import { envelope, open, pool, sleep, waitFor } from './ws-util.ts';
 
@@ -70,13 +71,9 @@ export async function fleet(setup: FleetSetup): Promise<FleetResult> {
   const t0 = performance.now();
   const keys: string[] = new Array(setup.registered);
   await pool(setup.registered, 16, async (i) => {
-    const response = await fetch(`${server.base}/api/devices`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ device_id: fleetId(i) }),
-    });
-    if (response.status !== 201) throw new Error(`registering ${fleetId(i)}: ${response.status}`);
-    keys[i] = ((await response.json()) as { key: string }).key;
+    const registered = await post(server.base, '/api/devices', { device_id: fleetId(i) }, token);
+    if (registered.status !== 201) throw new Error(`registering ${fleetId(i)}: ${registered.status}`);
+    keys[i] = registered.body.key as string;
   });
   const registerS = (performance.now() - t0) / 1000;
   log(`fleet: ${setup.registered} devices registered in ${registerS.toFixed(1)} s`);
@@ -146,13 +143,9 @@ export async function fleet(setup: FleetSetup): Promise<FleetResult> {
 }
 
 async function logIn(base: string, password: string): Promise<string> {
-  const response = await fetch(`${base}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
-  });
-  if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
+  const login = await post(base, '/api/login', { username: 'admin', password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
+  return login.body.token as string;
 }
 
 function fleetId(i: number): string {

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { inspectorUrl, sampleAllocations, topAllocators } from './alloc-prof.ts';
 import { parseArgs } from './args.ts';
 import { fleet } from './fleet.ts';
+import { post } from './http.ts';
 import { cpuSeconds, runQueueSeconds } from './proc-stat.ts';
 import {
   canPin,
@@ -103,20 +104,6 @@ async function scenario(name: string, body: () => Promise<void>): Promise<void> 
   }
 }
 
-async function api(
-  base: string,
-  path: string,
-  body: unknown,
-  token?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(base + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: ((await response.json().catch(() => null)) ?? {}) as Record<string, unknown> };
-}
-
 /**
  * Samples the allocations of edgecam and of the baselines' process from now until the returned function
  * is called, which writes both profiles and logs where each process allocated most.
@@ -206,18 +193,18 @@ async function main(): Promise<void> {
     const rawUrl = `ws://127.0.0.1:${baseline.port}`;
     log(`edgecam pid ${server.pid} at ${base}; baseline pid ${baseline.pid} at ${rawUrl}`);
 
-    const login = await api(base, '/api/login', { username: 'admin', password: ADMIN_PASSWORD });
+    const login = await post(base, '/api/login', { username: 'admin', password: ADMIN_PASSWORD });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
     const token = login.body.token as string;
     const deviceCount = Math.max(options.pairsMax, ...options.pairsLatency);
     const devices: { id: string; key: string }[] = new Array(deviceCount);
     await pool(deviceCount, 16, async (i) => {
       const id = `bench-cam-${String(i).padStart(5, '0')}`;
-      const res = await api(base, '/api/devices', { device_id: id }, token);
+      const res = await post(base, '/api/devices', { device_id: id }, token);
       if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${JSON.stringify(res.body)}`);
       devices[i] = { id, key: res.body.key as string };
     });
-    const room = await api(base, '/api/devices', { device_id: 'bench-broadcast' }, token);
+    const room = await post(base, '/api/devices', { device_id: 'bench-broadcast' }, token);
     if (room.status !== 201) throw new Error(`device registration failed: ${room.status}`);
     const bounded = (ms: number) => ms + 60_000;
     const srv = server;
